@@ -31,7 +31,7 @@ impl ClinicKey {
     /// if the version counter is exhausted.
     pub fn rotate(&self) -> Result<Self, KeyError> {
         let next = self.version().checked_add(1).ok_or(KeyError::InvalidVersion)?;
-        Ok(Self { pair: KeyPair::generate()?.with_version(next) })
+        Ok(Self { pair: KeyPair::generate()?.with_version(next)? })
     }
 
     /// This key's version.

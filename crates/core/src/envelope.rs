@@ -120,25 +120,15 @@ impl Context {
         field: impl Into<String>,
         schema_version: u32,
     ) -> Self {
-        Self {
-            tenant_id: tenant_id.into(),
-            booking_id: booking_id.into(),
-            field: field.into(),
-            schema_version,
-        }
+        Self { tenant_id: tenant_id.into(), booking_id: booking_id.into(), field: field.into(), schema_version }
     }
 
     /// The canonical encoding: each string as a big-endian u16 length and its UTF-8 bytes,
     /// then the schema version as a big-endian u32.
     fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
-        let mut out = Vec::with_capacity(
-            2 * 3 + self.tenant_id.len() + self.booking_id.len() + self.field.len() + 4,
-        );
-        for (name, value) in [
-            ("tenant_id", &self.tenant_id),
-            ("booking_id", &self.booking_id),
-            ("field", &self.field),
-        ] {
+        let mut out = Vec::with_capacity(2 * 3 + self.tenant_id.len() + self.booking_id.len() + self.field.len() + 4);
+        for (name, value) in [("tenant_id", &self.tenant_id), ("booking_id", &self.booking_id), ("field", &self.field)]
+        {
             let len = u16::try_from(value.len()).map_err(|_| EnvelopeError::ContextTooLong(name))?;
             out.extend_from_slice(&len.to_be_bytes());
             out.extend_from_slice(value.as_bytes());
@@ -192,7 +182,7 @@ pub struct Envelope {
 struct ContentKeys {
     key: Zeroizing<[u8; 32]>,
     nonce: Zeroizing<[u8; AEAD_NONCE_LEN]>,
-    commitment: Zeroizing<[u8; COMMITMENT_LEN]>,
+    commitment_key: Zeroizing<[u8; 32]>,
 }
 
 impl ContentKeys {
@@ -200,8 +190,17 @@ impl ContentKeys {
         Self {
             key: hazmat::hkdf_array(message_id, dek, INFO_CONTENT_KEY),
             nonce: hazmat::hkdf_array(message_id, dek, INFO_NONCE),
-            commitment: hazmat::hkdf_array(message_id, dek, INFO_COMMITMENT),
+            commitment_key: hazmat::hkdf_array(message_id, dek, INFO_COMMITMENT),
         }
+    }
+
+    /// HMAC-SHA256 under the commitment key over the prefix, the recipient table and the
+    /// context. It commits to the data key (HMAC-SHA256 is collision resistant in its key)
+    /// and authenticates every header byte for every recipient, so no recipient entry can be
+    /// added, dropped or altered without the data key.
+    fn commitment(&self, prefix: &[u8; PREFIX_LEN], recipients: &[Recipient], ctx: &[u8]) -> [u8; COMMITMENT_LEN] {
+        let table = recipient_table(recipients);
+        hazmat::hmac_sha256(&self.commitment_key, &[prefix, &table, ctx])
     }
 }
 
@@ -249,13 +248,14 @@ impl Envelope {
             flags,
             message_id,
             recipients: Vec::with_capacity(recipients.len()),
-            commitment: *keys.commitment,
+            commitment: [0; COMMITMENT_LEN],
             content: Vec::new(),
         };
         let prefix = envelope.prefix();
         for pk in recipients {
             envelope.recipients.push(wrap_dek(dek.as_slice(), &prefix, pk, &ctx, rng)?);
         }
+        envelope.commitment = keys.commitment(&prefix, &envelope.recipients, &ctx);
         let body = if options.pad { pad(plaintext) } else { Zeroizing::new(plaintext.to_vec()) };
         envelope.content = hazmat::aead_seal(&keys.key, &keys.nonce, &[prefix.as_slice(), &ctx].concat(), &body);
         Ok(envelope)
@@ -325,14 +325,21 @@ impl Envelope {
     ) -> Result<Self, EnvelopeError> {
         let ctx = context.encode()?;
         let prefix = self.prefix();
-        let (dek, _) = self.unwrap_dek(key, &prefix, &ctx)?;
+        let (dek, keys) = self.unwrap_dek(key, &prefix, &ctx)?;
         let mut recipients: Vec<Recipient> =
             self.recipients.iter().filter(|r| !remove.contains(&r.key_id)).cloned().collect();
         check_recipients(recipients.iter().map(|r| r.key_id).chain(add.iter().map(PublicKey::key_id)))?;
         for pk in add {
             recipients.push(wrap_dek(dek.as_slice(), &prefix, pk, &ctx, rng)?);
         }
-        Ok(Self { recipients, ..self.clone() })
+        let commitment = keys.commitment(&prefix, &recipients, &ctx);
+        Ok(Self {
+            recipients,
+            commitment,
+            flags: self.flags,
+            message_id: self.message_id,
+            content: self.content.clone(),
+        })
     }
 
     /// The key ids this envelope is sealed to, in order.
@@ -373,11 +380,8 @@ impl Envelope {
         prefix: &[u8; PREFIX_LEN],
         ctx: &[u8],
     ) -> Result<(Zeroizing<Vec<u8>>, ContentKeys), EnvelopeError> {
-        let entry = self
-            .recipients
-            .iter()
-            .find(|r| r.key_id == key.key_id())
-            .ok_or(EnvelopeError::NoMatchingRecipient)?;
+        let entry =
+            self.recipients.iter().find(|r| r.key_id == key.key_id()).ok_or(EnvelopeError::NoMatchingRecipient)?;
         let aad = [prefix.as_slice(), &entry.key_id.to_bytes(), ctx].concat();
         let dek = hazmat::hpke_open(key.secret(), &entry.enc, HPKE_INFO, &aad, &entry.wrapped_dek)
             .map_err(|_| EnvelopeError::Decryption)?;
@@ -385,9 +389,9 @@ impl Envelope {
             return Err(EnvelopeError::Decryption);
         }
         let keys = ContentKeys::derive(&dek, &self.message_id);
-        // Key commitment: a data key other than the one the content was sealed under is
-        // refused before any decryption is attempted.
-        if !bool::from(keys.commitment.ct_eq(&self.commitment)) {
+        // Key commitment: a data key other than the one the content was sealed under, or a
+        // header altered in any byte, is refused before any decryption is attempted.
+        if !bool::from(keys.commitment(prefix, &self.recipients, ctx).ct_eq(&self.commitment)) {
             return Err(EnvelopeError::Decryption);
         }
         Ok((dek, keys))
@@ -400,13 +404,7 @@ impl Envelope {
             PREFIX_LEN + 1 + self.recipients.len() * RECIPIENT_LEN + COMMITMENT_LEN + 4 + self.content.len(),
         );
         out.extend_from_slice(&self.prefix());
-        // At most 16 recipients: always fits a byte.
-        out.push(u8::try_from(self.recipients.len()).unwrap_or(u8::MAX));
-        for r in &self.recipients {
-            out.extend_from_slice(&r.key_id.to_bytes());
-            out.extend_from_slice(&r.enc);
-            out.extend_from_slice(&r.wrapped_dek);
-        }
+        out.extend_from_slice(&recipient_table(&self.recipients));
         out.extend_from_slice(&self.commitment);
         // Content is at most 16 MiB plus padding and tag: always fits a u32.
         out.extend_from_slice(&u32::try_from(self.content.len()).unwrap_or(u32::MAX).to_be_bytes());
@@ -499,6 +497,19 @@ impl FromStr for Envelope {
     }
 }
 
+/// n (one byte) followed by each entry: key id, enc, wrapped data key.
+fn recipient_table(recipients: &[Recipient]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + recipients.len() * RECIPIENT_LEN);
+    // At most 16 recipients (checked on seal, rewrap and parse): always fits a byte.
+    out.push(u8::try_from(recipients.len()).unwrap_or(u8::MAX));
+    for r in recipients {
+        out.extend_from_slice(&r.key_id.to_bytes());
+        out.extend_from_slice(&r.enc);
+        out.extend_from_slice(&r.wrapped_dek);
+    }
+    out
+}
+
 fn check_recipients(ids: impl Iterator<Item = KeyId>) -> Result<(), EnvelopeError> {
     let mut seen: Vec<KeyId> = Vec::with_capacity(MAX_RECIPIENTS);
     for id in ids {
@@ -578,7 +589,9 @@ mod tests {
     #[test]
     fn padme_matches_the_paper() {
         // Values from the PURBs paper's definition, computed by hand.
-        for (len, padded) in [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (9, 10), (100, 104), (1000, 1024), (1028, 1088), (65540, 67584)] {
+        for (len, padded) in
+            [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (9, 10), (100, 104), (1000, 1024), (1028, 1088), (65540, 67584)]
+        {
             assert_eq!(padme(len), padded, "padme({len})");
         }
         for len in 0..5000 {

@@ -41,9 +41,7 @@ pub(crate) fn aead_seal(
     let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key));
     // Encryption with a 96-bit nonce only fails for inputs over 64 GiB, which no caller can
     // produce (every length is bounded far below that before we get here).
-    cipher
-        .encrypt(&Nonce::from(*nonce), Payload { msg: plaintext, aad })
-        .unwrap_or_default()
+    cipher.encrypt(&Nonce::from(*nonce), Payload { msg: plaintext, aad }).unwrap_or_default()
 }
 
 /// Decrypts and authenticates AES-256-GCM `ciphertext || tag`.
@@ -61,15 +59,8 @@ pub(crate) fn aead_open(
 }
 
 /// HKDF-SHA256 (RFC 5869): extract with `salt`, then expand `info` into `out`.
-pub(crate) fn hkdf_sha256(
-    salt: &[u8],
-    ikm: &[u8],
-    info: &[u8],
-    out: &mut [u8],
-) -> Result<(), HkdfLengthError> {
-    Hkdf::<Sha256>::new(Some(salt), ikm)
-        .expand(info, out)
-        .map_err(|_| HkdfLengthError)
+pub(crate) fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<(), HkdfLengthError> {
+    Hkdf::<Sha256>::new(Some(salt), ikm).expand(info, out).map_err(|_| HkdfLengthError)
 }
 
 /// Derives a fixed-size key with HKDF-SHA256 for lengths that are always valid.
@@ -79,6 +70,19 @@ pub(crate) fn hkdf_array<const N: usize>(salt: &[u8], ikm: &[u8], info: &[u8]) -
     // Cannot fail: N is checked against HKDF's limit at compile time above.
     let _ = hkdf_sha256(salt, ikm, info, out.as_mut_slice());
     out
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`.
+pub(crate) fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{KeyInit as _, Mac as _};
+    // HMAC accepts keys of any length, so a 32-byte key never fails.
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 type Kem = DhP256HkdfSha256;
@@ -92,17 +96,10 @@ pub(crate) fn hpke_seal(
     plaintext: &[u8],
     rng: &mut impl CryptoRng,
 ) -> Result<([u8; HPKE_ENC_LEN], Vec<u8>), AuthError> {
-    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&recipient.to_sec1_bytes())
-        .map_err(|_| AuthError)?;
-    let (enc, ct) = hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, Kem>(
-        &OpModeS::Base,
-        &pk,
-        info,
-        plaintext,
-        aad,
-        rng,
-    )
-    .map_err(|_| AuthError)?;
+    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&recipient.to_sec1_bytes()).map_err(|_| AuthError)?;
+    let (enc, ct) =
+        hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, Kem>(&OpModeS::Base, &pk, info, plaintext, aad, rng)
+            .map_err(|_| AuthError)?;
     let mut enc_bytes = [0u8; HPKE_ENC_LEN];
     enc.write_exact(&mut enc_bytes);
     Ok((enc_bytes, ct))
@@ -120,16 +117,9 @@ pub(crate) fn hpke_open(
     let scalar = Zeroizing::new(secret.to_bytes());
     let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(scalar.as_slice()).map_err(|_| AuthError)?;
     let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| AuthError)?;
-    hpke::single_shot_open::<AesGcm256, HkdfSha256, Kem>(
-        &OpModeR::Base,
-        &sk,
-        &enc,
-        info,
-        ciphertext,
-        aad,
-    )
-    .map(Zeroizing::new)
-    .map_err(|_| AuthError)
+    hpke::single_shot_open::<AesGcm256, HkdfSha256, Kem>(&OpModeR::Base, &sk, &enc, info, ciphertext, aad)
+        .map(Zeroizing::new)
+        .map_err(|_| AuthError)
 }
 
 #[cfg(test)]
@@ -166,13 +156,11 @@ mod tests {
     /// From RFC 5869 Appendix A.1-A.3 (the SHA-256 cases).
     #[test]
     fn hkdf_rfc5869() {
-        let file: Rfc5869 =
-            serde_json::from_str(include_str!("../tests/data/rfc5869_hkdf_sha256.json")).unwrap();
+        let file: Rfc5869 = serde_json::from_str(include_str!("../tests/data/rfc5869_hkdf_sha256.json")).unwrap();
         assert_eq!(file.vectors.len(), 3);
         for case in file.vectors {
             let mut out = vec![0u8; case.len];
-            hkdf_sha256(&unhex(&case.salt), &unhex(&case.ikm), &unhex(&case.info), &mut out)
-                .unwrap();
+            hkdf_sha256(&unhex(&case.salt), &unhex(&case.ikm), &unhex(&case.info), &mut out).unwrap();
             assert_eq!(hex::encode(out), case.okm, "{}", case.name);
             // The PRK too: HKDF-Expand from the PRK alone must give the same OKM.
             let prk = Hkdf::<Sha256>::from_prk(&unhex(&case.prk)).unwrap();
@@ -210,8 +198,7 @@ mod tests {
     #[test]
     fn hkdf_wycheproof() {
         let file: Wycheproof<HkdfGroup> =
-            serde_json::from_str(include_str!("../tests/data/wycheproof/hkdf_sha256_test.json"))
-                .unwrap();
+            serde_json::from_str(include_str!("../tests/data/wycheproof/hkdf_sha256_test.json")).unwrap();
         assert_eq!(file.algorithm, "HKDF-SHA-256");
         let mut seen = (0, 0);
         for case in file.test_groups.iter().flat_map(|g| &g.tests) {

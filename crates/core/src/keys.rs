@@ -110,18 +110,15 @@ impl FromStr for KeyId {
     type Err = KeyError;
 
     fn from_str(s: &str) -> Result<Self, KeyError> {
-        let (version, fingerprint) = s
-            .strip_prefix('v')
-            .and_then(|rest| rest.split_once('.'))
-            .ok_or(KeyError::InvalidKeyId)?;
+        let (version, fingerprint) =
+            s.strip_prefix('v').and_then(|rest| rest.split_once('.')).ok_or(KeyError::InvalidKeyId)?;
         // Canonical decimal only: no sign, no leading zeros.
         if version.is_empty() || version.starts_with('0') || !version.bytes().all(|b| b.is_ascii_digit()) {
             return Err(KeyError::InvalidKeyId);
         }
         let version: u32 = version.parse().map_err(|_| KeyError::InvalidKeyId)?;
         let mut fp = [0u8; 16];
-        let decoded =
-            Base64UrlUnpadded::decode(fingerprint, &mut fp).map_err(|_| KeyError::InvalidKeyId)?;
+        let decoded = Base64UrlUnpadded::decode(fingerprint, &mut fp).map_err(|_| KeyError::InvalidKeyId)?;
         if decoded.len() != 16 {
             return Err(KeyError::InvalidKeyId);
         }
@@ -279,8 +276,17 @@ impl KeyPair {
     }
 
     /// Generates a new key pair (version 1) from the given RNG.
+    ///
+    /// The scalar is the first 32-byte big-endian candidate from `rng` in `[1, n)` (FIPS
+    /// 186-5 A.2.2, rejection sampling), so a seeded RNG gives a documented key.
     pub fn generate_with_rng(rng: &mut impl CryptoRng) -> Self {
-        Self::from_secret(<p256::SecretKey as p256::elliptic_curve::Generate>::generate_from_rng(rng), 1)
+        let mut candidate = Zeroizing::new([0u8; 32]);
+        loop {
+            rng.fill_bytes(candidate.as_mut_slice());
+            if let Ok(secret) = p256::SecretKey::from_slice(candidate.as_slice()) {
+                return Self::from_secret(secret, 1);
+            }
+        }
     }
 
     fn from_secret(secret: p256::SecretKey, version: u32) -> Self {
@@ -304,10 +310,14 @@ impl KeyPair {
         out
     }
 
-    /// Relabels the pair with another version (used by clinic key rotation and unwrap).
-    pub(crate) fn with_version(mut self, version: u32) -> Self {
-        self.public = PublicKey::from_point(self.public.point, version.max(1));
-        self
+    /// The same key pair labelled with another version, as clinic keys are labelled by
+    /// their rotation count.
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidVersion`] for version 0.
+    pub fn with_version(mut self, version: u32) -> Result<Self, KeyError> {
+        self.public = self.public.with_version(version)?;
+        Ok(self)
     }
 
     /// The public half.
@@ -383,8 +393,7 @@ mod tests {
     #[test]
     fn wycheproof_ecdh_ecpoint() {
         let file: File =
-            serde_json::from_str(include_str!("../tests/data/wycheproof/ecdh_secp256r1_ecpoint_test.json"))
-                .unwrap();
+            serde_json::from_str(include_str!("../tests/data/wycheproof/ecdh_secp256r1_ecpoint_test.json")).unwrap();
         let (mut valid, mut invalid) = (0, 0);
         for case in file.test_groups.iter().flat_map(|g| {
             assert_eq!(g.curve, "secp256r1");

@@ -118,7 +118,10 @@ mod tests {
             let sloppy = shown.to_lowercase().replace('-', " ");
             assert_eq!(&sloppy.parse::<RecoveryCode>().unwrap(), code);
         }
-        assert_eq!("O1234-5678I-ABCDE-FGHJL".parse::<RecoveryCode>().unwrap().canonical(), b"012345678" .iter().chain(b"1ABCDEFGHJ1").copied().collect::<Vec<_>>());
+        assert_eq!(
+            "O1234-5678I-ABCDE-FGHJL".parse::<RecoveryCode>().unwrap().canonical(),
+            b"012345678".iter().chain(b"1ABCDEFGHJ1").copied().collect::<Vec<_>>()
+        );
         for bad in ["", "ABCDE", "ABCDE-ABCDE-ABCDE-ABCDE-A", "ABCDE-ABCDE-ABCDE-ABCDU", "ÄBCDE-ABCDE-ABCDE-ABCDE"] {
             assert!(bad.parse::<RecoveryCode>().is_err(), "{bad}");
         }

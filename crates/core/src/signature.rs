@@ -29,9 +29,7 @@ impl VerifyingKey {
         if bytes.len() != 65 && bytes.len() != 33 {
             return Err(KeyError::InvalidPublicKey);
         }
-        p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
-            .map(Self)
-            .map_err(|_| KeyError::InvalidPublicKey)
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(Self).map_err(|_| KeyError::InvalidPublicKey)
     }
 
     /// Verifies `signature` (r || s, 64 bytes) over `message` hashed with SHA-256.
@@ -90,10 +88,9 @@ mod tests {
 
     #[test]
     fn wycheproof_p1363() {
-        let file: File = serde_json::from_str(include_str!(
-            "../tests/data/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"
-        ))
-        .unwrap();
+        let file: File =
+            serde_json::from_str(include_str!("../tests/data/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"))
+                .unwrap();
         let (mut valid, mut invalid) = (0, 0);
         for group in &file.test_groups {
             assert_eq!(group.sha, "SHA-256");

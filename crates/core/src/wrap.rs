@@ -194,7 +194,12 @@ impl WrappedKey {
         Ok(Self { key_id, body })
     }
 
-    fn open_symmetric(&self, key: &[u8; 32], nonce: &[u8; AEAD_NONCE_LEN], sealed: &[u8]) -> Result<KeyPair, WrapError> {
+    fn open_symmetric(
+        &self,
+        key: &[u8; 32],
+        nonce: &[u8; AEAD_NONCE_LEN],
+        sealed: &[u8],
+    ) -> Result<KeyPair, WrapError> {
         let scalar = hazmat::aead_open(key, nonce, &self.aad(), sealed).map_err(|_| WrapError::Decryption)?;
         self.check(KeyPair::from_scalar_bytes(&scalar, self.key_id.version())?)
     }
@@ -289,7 +294,11 @@ impl KeyPair {
         self.wrap_to_with_rng(recipient, &mut OsRng::new()?)
     }
 
-    pub(crate) fn wrap_to_with_rng(&self, recipient: &PublicKey, rng: &mut impl CryptoRng) -> Result<WrappedKey, WrapError> {
+    pub(crate) fn wrap_to_with_rng(
+        &self,
+        recipient: &PublicKey,
+        rng: &mut impl CryptoRng,
+    ) -> Result<WrappedKey, WrapError> {
         let mut wrapped = WrappedKey {
             key_id: self.key_id(),
             body: Body::PublicKey { recipient: recipient.key_id(), enc: [0; HPKE_ENC_LEN], sealed: [0; SEALED_LEN] },
