@@ -221,6 +221,23 @@ fn parse_errors_are_distinct_and_never_panic() {
     assert_eq!("bze2.AAAA".parse::<Envelope>(), Err(EnvelopeError::NotAnEnvelope));
     assert_eq!(format!("{text}=").parse::<Envelope>(), Err(EnvelopeError::NotAnEnvelope));
     assert_eq!(text.replace('.', ".*").parse::<Envelope>(), Err(EnvelopeError::NotAnEnvelope));
+    // One text form only: whitespace, standard-alphabet characters and non-zero unused bits
+    // in the last character are refused.
+    assert_eq!(format!("{} ", text).parse::<Envelope>(), Err(EnvelopeError::NotAnEnvelope));
+    assert!(format!("{text}+").parse::<Envelope>().is_err());
+    assert_eq!("BZE1.AAAA".parse::<Envelope>(), Err(EnvelopeError::NotAnEnvelope));
+    let b64 = &text[5..];
+    assert_ne!(b64.len() % 4, 0, "this envelope's length leaves unused bits in the last character");
+    {
+        // The last character carries unused low bits; setting one must be rejected.
+        let last = b64.as_bytes()[b64.len() - 1];
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let pos = ALPHABET.iter().position(|&c| c == last).unwrap();
+        let noisy = ALPHABET[pos ^ 1] as char;
+        let mut altered = text[..text.len() - 1].to_owned();
+        altered.push(noisy);
+        assert_eq!(altered.parse::<Envelope>(), Err(EnvelopeError::NotAnEnvelope));
+    }
     let cut = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&good[..good.len() - 3]);
     assert_eq!(format!("bze1.{cut}").parse::<Envelope>(), Err(EnvelopeError::Truncated));
 }
