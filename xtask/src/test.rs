@@ -1,0 +1,201 @@
+//! `cargo xtask test`: every check CI runs, as named stages, stopping at the first failure.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::cmd::{Cmd, Failure};
+use crate::setup;
+
+struct Stage {
+    name: &'static str,
+    run: fn(&Path) -> Result<(), Failure>,
+}
+
+/// In order: cheap checks first, so a formatting slip fails in seconds, not after the
+/// browser tests.
+const STAGES: &[Stage] = &[
+    Stage { name: "setup", run: setup::run },
+    Stage { name: "fmt", run: fmt },
+    Stage { name: "clippy", run: clippy },
+    Stage { name: "doc", run: doc },
+    Stage { name: "test", run: test },
+    Stage { name: "wasm-node", run: wasm_node },
+    Stage { name: "wasm-browser", run: wasm_browser },
+    Stage { name: "interop", run: interop },
+];
+
+const INTEROP_DIR: &str = "tests/interop";
+
+pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
+    let selected = match select(args) {
+        Ok(selected) => selected,
+        Err(message) => {
+            let names: Vec<&str> = STAGES.iter().map(|s| s.name).collect();
+            eprintln!(
+                "xtask test: {message}\nusage: cargo xtask test [--only STAGE[,STAGE...]]\n\
+                 stages: {}",
+                names.join(" ")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let mut passed = 0;
+    for (i, stage) in selected.iter().enumerate() {
+        println!("==> {}", stage.name);
+        let start = Instant::now();
+        match (stage.run)(root) {
+            Ok(()) => {
+                passed += 1;
+                println!("ok   {} ({:.1} s)", stage.name, start.elapsed().as_secs_f64());
+            }
+            Err(failure) => {
+                println!("FAIL {}: {}", stage.name, failure.what());
+                println!("     what to do: {}", failure.hint());
+                println!("     rerun just this stage: cargo xtask test --only {}", stage.name);
+                let not_run: Vec<&str> = selected.iter().skip(i + 1).map(|s| s.name).collect();
+                if !not_run.is_empty() {
+                    println!("     not run: {}", not_run.join(", "));
+                }
+                println!("xtask: {passed} passed, 1 failed");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!("xtask: {passed} passed, 0 failed");
+    ExitCode::SUCCESS
+}
+
+/// The stages to run, in pipeline order: all of them, or those named by `--only`.
+fn select(args: &[String]) -> Result<Vec<&'static Stage>, String> {
+    let mut only: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let list = if let Some(list) = arg.strip_prefix("--only=") {
+            list.to_owned()
+        } else if arg == "--only" {
+            args.next().ok_or("--only needs a stage name")?.clone()
+        } else {
+            return Err(format!("unknown argument `{arg}`"));
+        };
+        only.extend(list.split(',').filter(|s| !s.is_empty()).map(str::to_owned));
+    }
+    if let Some(unknown) = only.iter().find(|name| !STAGES.iter().any(|s| s.name == *name)) {
+        return Err(format!("no stage named `{unknown}`"));
+    }
+    Ok(STAGES.iter().filter(|stage| only.is_empty() || only.iter().any(|name| name == stage.name)).collect())
+}
+
+fn fmt(root: &Path) -> Result<(), Failure> {
+    Cmd::cargo(root).args(["fmt", "--all", "--check"]).hint("run `cargo fmt --all` and commit the result").run()
+}
+
+fn clippy(root: &Path) -> Result<(), Failure> {
+    let hint = "fix the lints above (warnings are errors here); \
+                `#[allow]` only with a reason comment";
+    Cmd::cargo(root)
+        .args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])
+        .hint(hint)
+        .run()?;
+    // The wasm32 build compiles different cfg branches (getrandom backend, wasm-bindgen
+    // exports), which the host run above never sees.
+    Cmd::cargo(root)
+        .args(["clippy", "-p", "bizing-core", "-p", "bizing-bench"])
+        .args(["--target", "wasm32-unknown-unknown", "--lib", "--locked", "--", "-D", "warnings"])
+        .hint(hint)
+        .run()
+}
+
+fn doc(root: &Path) -> Result<(), Failure> {
+    Cmd::cargo(root)
+        .args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-Dwarnings")
+        .hint("fix the rustdoc warnings above (broken intra-doc links, missing docs, bad code blocks)")
+        .run()
+}
+
+fn test(root: &Path) -> Result<(), Failure> {
+    Cmd::cargo(root)
+        .args(["test", "--workspace", "--locked"])
+        .hint(
+            "see the failing tests above (search for `FAILED` and `panicked`); rerun one with \
+             `cargo test -p <crate> <test name>`",
+        )
+        .run()
+}
+
+/// The core's tests compiled to wasm32, as the test runner runs them: in Node by default.
+fn wasm_test(root: &Path) -> Cmd {
+    Cmd::cargo(root).args([
+        "test",
+        "-p",
+        "bizing-core",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--lib",
+        "--tests",
+        "--locked",
+    ])
+}
+
+fn wasm_node(root: &Path) -> Result<(), Failure> {
+    wasm_test(root)
+        // A browser setting left in the developer's shell would silently skip Node.
+        .env_remove("WASM_BINDGEN_USE_BROWSER")
+        .hint(
+            "see the failing tests above; they passed natively, so suspect wasm32 differences \
+             (no std::time, no threads, getrandom backend, usize = 32 bits)",
+        )
+        .run()
+}
+
+fn wasm_browser(root: &Path) -> Result<(), Failure> {
+    let webdriver_json = root.join("crates").join("core").join("webdriver.json");
+    wasm_test(root)
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json.to_string_lossy())
+        .hint(
+            "see the output above; if Chromium failed to start, check that `chromium --version` \
+             and `chromedriver --version` match and that crates/core/webdriver.json keeps the \
+             headless flags",
+        )
+        .run()
+}
+
+fn interop(root: &Path) -> Result<(), Failure> {
+    if !root.join(INTEROP_DIR).is_dir() {
+        return Err(Failure::new(
+            format!("{INTEROP_DIR}/ does not exist"),
+            "it is part of the repository; update your checkout (git pull)",
+        ));
+    }
+    Cmd::new(root, "node")
+        .in_dir(root, INTEROP_DIR)
+        .args(["--test", "--test-reporter=spec"])
+        .hint(format!(
+            "see the failing cases above (marked ✖); if a module is missing, run \
+             `cargo xtask test --only setup` to install {INTEROP_DIR}'s npm dependencies"
+        ))
+        .run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(args: &[&str]) -> Result<Vec<&'static str>, String> {
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        select(&args).map(|stages| stages.iter().map(|s| s.name).collect())
+    }
+
+    #[test]
+    fn selects_stages_in_pipeline_order() {
+        assert_eq!(names(&[]).unwrap().len(), STAGES.len());
+        assert_eq!(names(&["--only", "doc,fmt"]).unwrap(), ["fmt", "doc"]);
+        assert_eq!(names(&["--only=test", "--only", "setup"]).unwrap(), ["setup", "test"]);
+        assert!(names(&["--only", "lint"]).is_err());
+        assert!(names(&["--only"]).is_err());
+        assert!(names(&["fmt"]).is_err());
+    }
+}
