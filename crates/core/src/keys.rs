@@ -126,6 +126,23 @@ impl FromStr for KeyId {
     }
 }
 
+/// The members of a JWK that matter for a P-256 public key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JwkMembers<'a> {
+    /// `kty`: must be `"EC"`.
+    pub kty: &'a str,
+    /// `crv`: must be `"P-256"`.
+    pub crv: Option<&'a str>,
+    /// `x`: 32 bytes, base64url without padding.
+    pub x: Option<&'a str>,
+    /// `y`: 32 bytes, base64url without padding.
+    pub y: Option<&'a str>,
+    /// `kid`: one of our key ids sets the version and must match; others are ignored.
+    pub kid: Option<&'a str>,
+    /// Whether the JWK has a `d` member (a private key), which is refused.
+    pub has_private_key: bool,
+}
+
 /// A P-256 public key with its version: what a note is sealed to.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PublicKey {
@@ -212,19 +229,35 @@ impl PublicKey {
             kid: Option<String>,
         }
         let jwk: Jwk = serde_json::from_str(jwk).map_err(|_| KeyError::InvalidJwk("not a JSON object"))?;
+        Self::from_jwk_members(&JwkMembers {
+            kty: &jwk.kty,
+            crv: jwk.crv.as_deref(),
+            x: jwk.x.as_deref(),
+            y: jwk.y.as_deref(),
+            kid: jwk.kid.as_deref(),
+            has_private_key: jwk.d.is_some(),
+        })
+    }
+
+    /// As [`PublicKey::from_jwk`], from members already taken out of the JSON (the wasm SDK
+    /// reads them from a JavaScript object, so no JSON parser ships in the package).
+    ///
+    /// # Errors
+    /// As [`PublicKey::from_jwk`].
+    pub fn from_jwk_members(jwk: &JwkMembers<'_>) -> Result<Self, KeyError> {
         if jwk.kty != "EC" {
             return Err(KeyError::InvalidJwk("kty must be \"EC\""));
         }
-        if jwk.crv.as_deref() != Some("P-256") {
+        if jwk.crv != Some("P-256") {
             return Err(KeyError::InvalidJwk("crv must be \"P-256\""));
         }
-        if jwk.d.is_some() {
+        if jwk.has_private_key {
             return Err(KeyError::InvalidJwk("a public key must not contain \"d\""));
         }
-        let coordinate = |value: Option<String>, name| -> Result<[u8; 32], KeyError> {
+        let coordinate = |value: Option<&str>, name| -> Result<[u8; 32], KeyError> {
             let value = value.ok_or(KeyError::InvalidJwk(name))?;
             let mut out = [0u8; 32];
-            match Base64UrlUnpadded::decode(&value, &mut out) {
+            match Base64UrlUnpadded::decode(value, &mut out) {
                 Ok(decoded) if decoded.len() == 32 => Ok(out),
                 _ => Err(KeyError::InvalidJwk(name)),
             }
@@ -235,7 +268,7 @@ impl PublicKey {
         sec1[1..33].copy_from_slice(&x);
         sec1[33..].copy_from_slice(&y);
         let key = Self::from_sec1(&sec1)?;
-        match jwk.kid.as_deref().map(KeyId::from_str) {
+        match jwk.kid.map(KeyId::from_str) {
             Some(Ok(kid)) => {
                 let key = key.with_version(kid.version)?;
                 if key.id != kid {

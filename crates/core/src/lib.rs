@@ -5,21 +5,29 @@
 pub mod clinic;
 pub mod envelope;
 mod hazmat;
+pub mod idle;
 pub mod keys;
+pub mod npp;
 pub mod password;
+pub mod phi;
 mod random;
 mod reader;
 pub mod recovery;
 pub mod signature;
+pub mod totp;
 pub mod wrap;
 
 pub use clinic::ClinicKey;
 pub use envelope::{Context, Envelope, EnvelopeError, SealOptions};
-pub use keys::{KeyError, KeyId, KeyPair, PublicKey};
+pub use idle::{IdleConfig, IdleEvent, IdleMachine, IdleOutput, IdleState, TimeoutReason};
+pub use keys::{JwkMembers, KeyError, KeyId, KeyPair, PublicKey};
+pub use npp::{AckChannel, NppAcknowledgment, NppHash, NppVersion, needs_acknowledgment};
 pub use password::{AuthKey, KdfParams, KdfProfile, PasswordError, PasswordKeys, WrapKey, derive_password_keys};
+pub use phi::{Finding, PhiKind};
 pub use random::RandomError;
-pub use recovery::{InvalidRecoveryCode, RecoveryCode};
+pub use recovery::{InvalidRecoveryCode, RecoveryCode, RecoveryCodeHash, RecoveryCodeSet};
 pub use signature::{SignatureError, VerifyingKey};
+pub use totp::{EnrollError, Enrollment, OtpauthUriError, Totp, TotpError, TotpParams, TotpSecret, TotpSecretError};
 pub use wrap::{WrapError, WrappedKey};
 
 /// The RNG traits accepted by the `*_with_rng` functions.

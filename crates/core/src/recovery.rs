@@ -5,6 +5,8 @@ use core::fmt;
 use core::str::FromStr;
 
 use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
 use crate::random::{OsRng, RandomError};
@@ -67,6 +69,121 @@ impl RecoveryCode {
     }
 }
 
+/// How many recovery codes an account gets.
+pub const RECOVERY_CODE_COUNT: usize = 10;
+
+/// What the server stores for one recovery code: SHA-256("bizing recovery code v1" ||
+/// canonical code). A fast hash suffices because each code carries 100 random bits; a
+/// password-style hash would add nothing but latency. Text form: 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecoveryCodeHash([u8; 32]);
+
+impl RecoveryCode {
+    /// The hash to store instead of the code.
+    #[must_use]
+    pub fn hash(&self) -> RecoveryCodeHash {
+        RecoveryCodeHash(
+            Sha256::new_with_prefix(b"bizing recovery code v1").chain_update(self.canonical()).finalize().into(),
+        )
+    }
+}
+
+impl RecoveryCodeHash {
+    /// Whether `code` is the code this hash was made from, compared in constant time.
+    #[must_use]
+    pub fn verify(&self, code: &RecoveryCode) -> bool {
+        bool::from(self.0.ct_eq(&code.hash().0))
+    }
+}
+
+impl fmt::Display for RecoveryCodeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RecoveryCodeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecoveryCodeHash({self})")
+    }
+}
+
+impl FromStr for RecoveryCodeHash {
+    type Err = InvalidRecoveryCode;
+
+    fn from_str(s: &str) -> Result<Self, InvalidRecoveryCode> {
+        let digit = |c: u8| match c {
+            b'0'..=b'9' => Ok(c - b'0'),
+            b'a'..=b'f' => Ok(c - b'a' + 10),
+            _ => Err(InvalidRecoveryCode),
+        };
+        if s.len() != 64 {
+            return Err(InvalidRecoveryCode);
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(s.as_bytes().chunks_exact(2)) {
+            let [hi, lo] = pair else { return Err(InvalidRecoveryCode) };
+            *byte = digit(*hi)? << 4 | digit(*lo)?;
+        }
+        Ok(Self(out))
+    }
+}
+
+/// An account's stored recovery-code hashes, each usable once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecoveryCodeSet {
+    /// `None` once used.
+    slots: Vec<Option<RecoveryCodeHash>>,
+}
+
+impl RecoveryCodeSet {
+    /// The set for freshly generated codes.
+    #[must_use]
+    pub fn from_codes(codes: &[RecoveryCode]) -> Self {
+        Self { slots: codes.iter().map(|c| Some(c.hash())).collect() }
+    }
+
+    /// Rebuilds a set from stored slots (`None` for used codes).
+    #[must_use]
+    pub fn from_slots(slots: Vec<Option<RecoveryCodeHash>>) -> Self {
+        Self { slots }
+    }
+
+    /// The stored slots, for persisting.
+    #[must_use]
+    pub fn slots(&self) -> &[Option<RecoveryCodeHash>] {
+        &self.slots
+    }
+
+    /// How many codes are still unused.
+    #[must_use]
+    pub fn remaining(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+
+    /// Uses `code` if it matches an unused slot, returning the slot's index; a used or
+    /// unknown code returns `None`. Every slot is compared, in constant time, whatever matches.
+    pub fn consume(&mut self, code: &RecoveryCode) -> Option<usize> {
+        let candidate = code.hash();
+        let mut found = subtle::Choice::from(0);
+        let mut index = 0u64;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let hit = slot.map_or(subtle::Choice::from(0), |h| h.0.ct_eq(&candidate.0));
+            index.conditional_assign(&(i as u64), hit & !found);
+            found |= hit;
+        }
+        if !bool::from(found) {
+            return None;
+        }
+        let index = usize::try_from(index).ok()?;
+        *self.slots.get_mut(index)? = None;
+        Some(index)
+    }
+}
+
 impl FromStr for RecoveryCode {
     type Err = InvalidRecoveryCode;
 
@@ -126,6 +243,28 @@ mod tests {
             assert!(bad.parse::<RecoveryCode>().is_err(), "{bad}");
         }
         assert_eq!(format!("{:?}", codes[0]), "RecoveryCode(..)");
+    }
+
+    #[test]
+    fn hashes_verify_and_codes_are_single_use() {
+        let codes = RecoveryCode::generate(RECOVERY_CODE_COUNT).unwrap();
+        let mut set = RecoveryCodeSet::from_codes(&codes);
+        assert_eq!(set.remaining(), 10);
+        assert!(codes[3].hash().verify(&codes[3]));
+        assert!(!codes[3].hash().verify(&codes[4]));
+        let stored: Vec<String> = set.slots().iter().flatten().map(ToString::to_string).collect();
+        assert_eq!(stored[0].parse::<RecoveryCodeHash>().unwrap(), codes[0].hash());
+        assert!(stored.iter().all(|h| !h.contains(codes[0].to_display_string().as_str())));
+        assert_eq!(set.consume(&codes[7]), Some(7));
+        assert_eq!(set.consume(&codes[7]), None, "a code works once");
+        assert_eq!(set.consume(&codes[0]), Some(0));
+        assert_eq!(set.remaining(), 8);
+        let stranger = RecoveryCode::generate(1).unwrap().remove(0);
+        assert_eq!(set.consume(&stranger), None);
+        let mut reloaded = RecoveryCodeSet::from_slots(set.slots().to_vec());
+        assert_eq!(reloaded.consume(&codes[7]), None);
+        assert_eq!(reloaded.consume(&codes[9]), Some(9));
+        assert!("zz".parse::<RecoveryCodeHash>().is_err());
     }
 
     #[test]

@@ -1,0 +1,44 @@
+//! Small helpers for reading plain JavaScript values without a serde round trip (every byte
+//! of glue counts in the package size budget).
+
+use bizing_core as core;
+use bizing_core::KeyId;
+use wasm_bindgen::prelude::*;
+
+use crate::error::invalid;
+
+/// `value[name]`, which must be present.
+pub(crate) fn get(value: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    match get_opt(value, name)? {
+        Some(v) => Ok(v),
+        None => Err(invalid(&format!("`{name}` is required"))),
+    }
+}
+
+/// `value[name]`, or `None` when it is undefined or null.
+pub(crate) fn get_opt(value: &JsValue, name: &str) -> Result<Option<JsValue>, JsValue> {
+    if !value.is_object() {
+        return Err(invalid(&format!("expected an object with `{name}`")));
+    }
+    let v = js_sys::Reflect::get(value, &JsValue::from_str(name))
+        .map_err(|_| invalid(&format!("`{name}` cannot be read")))?;
+    Ok(if v.is_undefined() || v.is_null() { None } else { Some(v) })
+}
+
+/// Reads a `PublicKey` handle without taking it from its owner: passing exported objects by
+/// value would invalidate the caller's handle. Goes through the object's own `toSec1` and
+/// `keyId`, and re-validates the point, so a look-alike object gains nothing.
+pub(crate) fn public_key_from(value: &JsValue) -> Option<core::PublicKey> {
+    let to_sec1 =
+        js_sys::Reflect::get(value, &JsValue::from_str("toSec1")).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let bytes = js_sys::Uint8Array::new(&to_sec1.call0(value).ok()?).to_vec();
+    let key_id: KeyId = js_sys::Reflect::get(value, &JsValue::from_str("keyId")).ok()?.as_string()?.parse().ok()?;
+    let key = core::PublicKey::from_sec1(&bytes).ok()?.with_version(key_id.version()).ok()?;
+    (key.key_id() == key_id).then_some(key)
+}
+
+/// Sets `object[name] = value`.
+pub(crate) fn set(object: &js_sys::Object, name: &str, value: impl Into<JsValue>) {
+    // Defining a property on a plain object we just created cannot fail.
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(name), &value.into());
+}
