@@ -1,4 +1,5 @@
-//! `cargo xtask`: the project's one entry point for setup, tests, benchmarks and the demo.
+//! `cargo xtask`: the project's one entry point for setup, the npm package build, tests,
+//! benchmarks and the demo.
 //!
 //! Plain std plus `serde_json`, so it builds in seconds on a fresh machine and every step is
 //! a command printed before it runs, which a developer can copy and run alone.
@@ -7,6 +8,7 @@
 #![allow(clippy::print_stdout, reason = "xtask is a CLI; stdout is its interface")]
 
 mod bench;
+mod build;
 mod cmd;
 mod setup;
 mod test;
@@ -18,8 +20,11 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [options]
 
 commands:
+  build                            build the npm package @bizing/booking-sdk into pkg/dist
+                                   (wasm, wasm-bindgen glue and types, wasm-opt -Oz)
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
-                                   stages: setup fmt clippy doc test wasm-node wasm-browser interop
+                                   stages: setup fmt clippy doc test wasm-node wasm-browser
+                                   npm-package interop
   bench                            time seal/open natively and as wasm in Node, and measure
                                    the wasm size; writes target/bench/report.json
   demo                             run the demo (not built yet)
@@ -31,6 +36,7 @@ fn main() -> ExitCode {
     let root = workspace_root();
     match args.first().map(String::as_str) {
         Some("test") => test::main(&root, args.get(1..).unwrap_or_default()),
+        Some("build") if args.len() == 1 => build::main(&root),
         Some("bench") if args.len() == 1 => bench::main(&root),
         Some("demo") => demo(),
         None | Some("help" | "--help" | "-h") => {

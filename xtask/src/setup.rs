@@ -7,7 +7,17 @@ use std::time::SystemTime;
 use crate::cmd::{Cmd, Failure, on_path};
 
 /// Directories whose npm dependencies the tests need, relative to the workspace root.
-pub(crate) const NPM_DIRS: &[&str] = &["tests/interop"];
+pub(crate) const NPM_DIRS: &[&str] = &["tests/interop", "tests/browser", JS_TOOLS_DIR];
+
+/// The pinned JavaScript tools the build and the package tests run: wasm-opt (binaryen),
+/// tsc, Deno, workerd and playwright-core.
+pub(crate) const JS_TOOLS_DIR: &str = "tools/js";
+
+/// Installed with `npm install --no-save` (which keeps package-lock.json as committed) rather
+/// than `npm ci`. Deno and workerd ship their binaries as one optional dependency per
+/// platform, and the registry mirror we lock against has only the Linux ones, so the lock
+/// file lacks the others, which `npm ci` refuses while `npm install` skips them.
+const NPM_INSTALL_DIRS: &[&str] = &[JS_TOOLS_DIR];
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -169,7 +179,8 @@ fn chromium(root: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `npm ci` in each of [`NPM_DIRS`] whose installed tree is older than its lock file.
+/// `npm ci` (or `npm install`, see [`NPM_INSTALL_DIRS`]) in each of [`NPM_DIRS`] whose
+/// installed tree is older than its lock file.
 fn npm_dirs(root: &Path) -> Result<(), Failure> {
     for dir in NPM_DIRS {
         npm_dir(root, dir)?;
@@ -177,7 +188,9 @@ fn npm_dirs(root: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn npm_dir(root: &Path, dir: &str) -> Result<(), Failure> {
+/// Installs `dir`'s npm dependencies (relative to the root) unless its installed tree is as
+/// new as its lock file.
+pub(crate) fn npm_dir(root: &Path, dir: &str) -> Result<(), Failure> {
     let path = root.join(dir);
     if !path.is_dir() {
         return Err(Failure::new(
@@ -211,9 +224,11 @@ fn npm_dir(root: &Path, dir: &str) -> Result<(), Failure> {
         }
         _ => {}
     }
+    let install: &[&str] = if NPM_INSTALL_DIRS.contains(&dir) { &["install", "--no-save"] } else { &["ci"] };
     Cmd::new(root, "npm")
         .in_dir(root, dir)
-        .args(["ci", "--no-audit", "--no-fund"])
+        .args(install.iter().copied())
+        .args(["--no-audit", "--no-fund"])
         .hint("install Node.js 20+ with npm, check access to the npm registry, then rerun")
         .run()
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cmd::{Cmd, Failure};
-use crate::setup;
+use crate::{build, setup};
 
 struct Stage {
     name: &'static str,
@@ -22,10 +22,14 @@ const STAGES: &[Stage] = &[
     Stage { name: "test", run: test },
     Stage { name: "wasm-node", run: wasm_node },
     Stage { name: "wasm-browser", run: wasm_browser },
+    Stage { name: "npm-package", run: npm_package },
+    Stage { name: "browser", run: browser },
     Stage { name: "interop", run: interop },
 ];
 
 const INTEROP_DIR: &str = "tests/interop";
+const BROWSER_DIR: &str = "tests/browser";
+const NPM_PACKAGE_TESTS: &str = "tests/npm/run.mjs";
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let selected = match select(args) {
@@ -160,6 +164,34 @@ fn wasm_browser(root: &Path) -> Result<(), Failure> {
              and `chromedriver --version` match and that crates/core/webdriver.json keeps the \
              headless flags",
         )
+        .run()
+}
+
+/// Builds pkg/ (`cargo xtask build`), then tests the packed and installed package in Node.js,
+/// Deno, workerd and Chromium, across runtimes, and with tsc (tests/npm/run.mjs).
+fn npm_package(root: &Path) -> Result<(), Failure> {
+    build::run(root)?;
+    Cmd::new(root, "node")
+        .arg(NPM_PACKAGE_TESTS)
+        .hint(format!(
+            "see the failing step above (its runner's output follows it); rerun with \
+             `node {NPM_PACKAGE_TESTS}` (BIZING_NPM_VERBOSE=1 shows everything, BIZING_NPM_KEEP=1 \
+             keeps the temp project); if a tool is missing, run `cargo xtask test --only setup`"
+        ))
+        .run()
+}
+
+/// The package's browser behaviour (the IdleTimer with real DOM events, across tabs) in
+/// headless Chromium, against `pkg/` as built.
+fn browser(root: &Path) -> Result<(), Failure> {
+    build::run(root)?;
+    Cmd::new(root, "node")
+        .in_dir(root, BROWSER_DIR)
+        .args(["--test", "--test-reporter=spec"])
+        .hint(format!(
+            "see the failing cases above (marked ✖); if playwright-core is missing, run \
+             `cargo xtask test --only setup`; Chromium must be at /usr/bin/chromium ({BROWSER_DIR})"
+        ))
         .run()
 }
 

@@ -28,6 +28,11 @@ fn envelope_parse_corpus() {
 }
 
 #[test]
+fn text_inputs_corpus() {
+    replay("text_inputs", checks::text);
+}
+
+#[test]
 fn public_key_import_corpus() {
     replay("public_key_import", checks::public_key);
 }

@@ -5,7 +5,7 @@ use bizing_core::{Context, KeyId, SealOptions};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{ToJs, invalid};
-use crate::js::{get, get_opt};
+use crate::js::{get, get_opt, string};
 use crate::keys::KeyPair;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -80,14 +80,16 @@ impl Envelope {
     }
 
     /// Parses the text form `bze1.…`.
-    pub fn parse(text: &str) -> Result<Envelope, JsValue> {
-        Ok(Self { inner: text.parse::<core::Envelope>().js()? })
+    pub fn parse(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<Envelope, JsValue> {
+        Ok(Self { inner: string(&text, "text")?.parse::<core::Envelope>().js()? })
     }
 
     /// Parses the binary form.
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(bytes: &[u8]) -> Result<Envelope, JsValue> {
-        Ok(Self { inner: core::Envelope::from_bytes(bytes).js()? })
+    pub fn from_bytes(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<Envelope, JsValue> {
+        Ok(Self { inner: core::Envelope::from_bytes(&crate::js::bytes(&bytes, "bytes")?).js()? })
     }
 
     /// The text form `bze1.…`.

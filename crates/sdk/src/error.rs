@@ -38,6 +38,8 @@ pub enum ErrorCode {
     Unsupported = 13,
     /// Invalid password-KDF parameters or an empty password.
     InvalidKdfParams = 14,
+    /// The package was used before `await init()` finished loading the wasm.
+    NotInitialized = 15,
 }
 
 /// A `BizingError` carrying `code`.

@@ -42,3 +42,32 @@ pub(crate) fn set(object: &js_sys::Object, name: &str, value: impl Into<JsValue>
     // Defining a property on a plain object we just created cannot fail.
     let _ = js_sys::Reflect::set(object, &JsValue::from_str(name), &value.into());
 }
+
+/// A string argument. Taking arguments as `JsValue` and checking them here, rather than as
+/// `&str`, turns a wrong type from JavaScript into an `InvalidArgument` error instead of a
+/// `TypeError` or a trap in the glue.
+pub(crate) fn string(value: &JsValue, name: &str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| invalid(&format!("{name} must be a string")))
+}
+
+/// A byte-array argument: a `Uint8Array`.
+pub(crate) fn bytes(value: &JsValue, name: &str) -> Result<Vec<u8>, JsValue> {
+    value
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+        .ok_or_else(|| invalid(&format!("{name} must be a Uint8Array")))
+}
+
+/// An integer argument in `min..=max`.
+pub(crate) fn integer(value: &JsValue, name: &str, min: u32, max: u32) -> Result<u32, JsValue> {
+    value
+        .as_f64()
+        .filter(|v| v.fract() == 0.0 && (f64::from(min)..=f64::from(max)).contains(v))
+        // In range and integral, checked just above.
+        .map(|v| {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let v = v as u32;
+            v
+        })
+        .ok_or_else(|| invalid(&format!("{name} must be an integer from {min} to {max}")))
+}

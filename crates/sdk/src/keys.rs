@@ -6,7 +6,7 @@ use bizing_core::{KdfParams, KdfProfile, RecoveryCode, WrappedKey};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{ErrorCode, ToJs, error, invalid};
-use crate::js::get_opt;
+use crate::js::{get_opt, integer, string};
 use crate::keystore::{self, Slot};
 
 /// A P-256 key pair. Its private half never leaves wasm memory except wrapped, and is
@@ -47,7 +47,11 @@ impl KeyPair {
 
     /// The same key pair labelled with another version.
     #[wasm_bindgen(js_name = withVersion)]
-    pub fn with_version(&self, version: u32) -> Result<KeyPair, JsValue> {
+    pub fn with_version(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
+    ) -> Result<KeyPair, JsValue> {
+        let version = integer(&version, "version", 0, u32::MAX)?;
         let key = self.with(|k| k.clone().with_version(version).js())?;
         Ok(Self::from_core(key))
     }
@@ -60,8 +64,11 @@ impl KeyPair {
 
     /// Wraps the private key under a recovery code (as shown to the user).
     #[wasm_bindgen(js_name = wrapWithRecoveryCode)]
-    pub fn wrap_with_recovery_code(&self, code: &str) -> Result<String, JsValue> {
-        let code = parse_code(code)?;
+    pub fn wrap_with_recovery_code(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+    ) -> Result<String, JsValue> {
+        let code = parse_code(&string(&code, "code")?)?;
         self.with(|k| Ok(k.wrap_with_recovery_code(&code).js()?.to_string()))
     }
 
@@ -73,22 +80,31 @@ impl KeyPair {
 
     /// Unwraps a key wrapped by `wrapWithPassword`.
     #[wasm_bindgen(js_name = unwrapWithPassword)]
-    pub fn unwrap_with_password(wrapped: &str, keys: &PasswordKeys) -> Result<KeyPair, JsValue> {
-        let key = parse_wrapped(wrapped)?.unwrap_with_password(&keys.inner.wrap_key).js()?;
+    pub fn unwrap_with_password(
+        #[wasm_bindgen(unchecked_param_type = "string")] wrapped: JsValue,
+        keys: &PasswordKeys,
+    ) -> Result<KeyPair, JsValue> {
+        let key = parse_wrapped(&wrapped)?.unwrap_with_password(&keys.inner.wrap_key).js()?;
         Ok(Self::from_core(key))
     }
 
     /// Unwraps a key wrapped by `wrapWithRecoveryCode`.
     #[wasm_bindgen(js_name = unwrapWithRecoveryCode)]
-    pub fn unwrap_with_recovery_code(wrapped: &str, code: &str) -> Result<KeyPair, JsValue> {
-        let code = parse_code(code)?;
-        Ok(Self::from_core(parse_wrapped(wrapped)?.unwrap_with_recovery_code(&code).js()?))
+    pub fn unwrap_with_recovery_code(
+        #[wasm_bindgen(unchecked_param_type = "string")] wrapped: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+    ) -> Result<KeyPair, JsValue> {
+        let code = parse_code(&string(&code, "code")?)?;
+        Ok(Self::from_core(parse_wrapped(&wrapped)?.unwrap_with_recovery_code(&code).js()?))
     }
 
     /// Unwraps a key wrapped to `holder` by `wrapTo` (or `ClinicKey.wrapFor`).
     #[wasm_bindgen(js_name = unwrapWithKey)]
-    pub fn unwrap_with_key(wrapped: &str, holder: &KeyPair) -> Result<KeyPair, JsValue> {
-        let wrapped = parse_wrapped(wrapped)?;
+    pub fn unwrap_with_key(
+        #[wasm_bindgen(unchecked_param_type = "string")] wrapped: JsValue,
+        holder: &KeyPair,
+    ) -> Result<KeyPair, JsValue> {
+        let wrapped = parse_wrapped(&wrapped)?;
         let key = holder.with(|h| wrapped.unwrap_with_key(h).js())?;
         Ok(Self::from_core(key))
     }
@@ -123,8 +139,10 @@ pub struct PublicKey {
 impl PublicKey {
     /// From SEC1 bytes (65-byte uncompressed or 33-byte compressed). Invalid points throw.
     #[wasm_bindgen(js_name = fromSec1)]
-    pub fn from_sec1(bytes: &[u8]) -> Result<PublicKey, JsValue> {
-        Ok(Self { inner: core::PublicKey::from_sec1(bytes).js()? })
+    pub fn from_sec1(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    ) -> Result<PublicKey, JsValue> {
+        Ok(Self { inner: core::PublicKey::from_sec1(&crate::js::bytes(&bytes, "bytes")?).js()? })
     }
 
     /// From a JWK, as a JSON string or an object.
@@ -180,8 +198,11 @@ impl PublicKey {
 
     /// The same key labelled with another version.
     #[wasm_bindgen(js_name = withVersion)]
-    pub fn with_version(&self, version: u32) -> Result<PublicKey, JsValue> {
-        Ok(Self { inner: self.inner.with_version(version).js()? })
+    pub fn with_version(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] version: JsValue,
+    ) -> Result<PublicKey, JsValue> {
+        Ok(Self { inner: self.inner.with_version(integer(&version, "version", 0, u32::MAX)?).js()? })
     }
 }
 
@@ -239,7 +260,10 @@ impl ClinicKey {
     }
 
     /// Unwraps a clinic key with the staff member's key pair.
-    pub fn unwrap(wrapped: &str, staff: &KeyPair) -> Result<ClinicKey, JsValue> {
+    pub fn unwrap(
+        #[wasm_bindgen(unchecked_param_type = "string")] wrapped: JsValue,
+        staff: &KeyPair,
+    ) -> Result<ClinicKey, JsValue> {
         Ok(Self { pair: KeyPair::unwrap_with_key(wrapped, staff)? })
     }
 }
@@ -255,15 +279,24 @@ pub struct PasswordKeys {
 impl PasswordKeys {
     /// Derives the keys from a password and the account's KDF parameters (the text form
     /// `argon2id$v=19$m=..,t=..,p=..$salt`). Takes about a second with the interactive profile.
-    pub fn derive(password: &str, kdf_params: &str) -> Result<PasswordKeys, JsValue> {
-        let params = kdf_params.parse::<KdfParams>().js()?;
-        Ok(Self { inner: core::derive_password_keys(password, &params).js()? })
+    pub fn derive(
+        #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] kdf_params: JsValue,
+    ) -> Result<PasswordKeys, JsValue> {
+        let params = string(&kdf_params, "kdfParams")?.parse::<KdfParams>().js()?;
+        let password = zeroize::Zeroizing::new(string(&password, "password")?);
+        Ok(Self { inner: core::derive_password_keys(&password, &params).js()? })
     }
 
     /// New KDF parameters with a fresh salt: `"interactive"` (default; 64 MiB, 3 passes) or
     /// `"insecure-fast-for-tests"`.
     #[wasm_bindgen(js_name = generateKdfParams)]
-    pub fn generate_kdf_params(profile: Option<String>) -> Result<String, JsValue> {
+    pub fn generate_kdf_params(
+        #[wasm_bindgen(unchecked_optional_param_type = "\"interactive\" | \"insecure-fast-for-tests\"")]
+        profile: JsValue,
+    ) -> Result<String, JsValue> {
+        let profile =
+            if profile.is_undefined() || profile.is_null() { None } else { Some(string(&profile, "profile")?) };
         let profile = match profile.as_deref() {
             None | Some("interactive") => KdfProfile::Interactive,
             Some("insecure-fast-for-tests") => KdfProfile::InsecureFastForTests,
@@ -284,6 +317,6 @@ pub(crate) fn parse_code(code: &str) -> Result<RecoveryCode, JsValue> {
         .map_err(|_| error(ErrorCode::InvalidRecoveryCode, "not a recovery code: expected XXXXX-XXXXX-XXXXX-XXXXX"))
 }
 
-fn parse_wrapped(text: &str) -> Result<WrappedKey, JsValue> {
-    text.parse::<WrappedKey>().js()
+fn parse_wrapped(text: &JsValue) -> Result<WrappedKey, JsValue> {
+    string(text, "wrapped")?.parse::<WrappedKey>().js()
 }

@@ -5,7 +5,7 @@ use bizing_core::{RecoveryCode, RecoveryCodeHash, Totp as CoreTotp, TotpParams, 
 use wasm_bindgen::prelude::*;
 
 use crate::error::{ErrorCode, ToJs, error, invalid};
-use crate::js::{get, set};
+use crate::js::{get, integer, set, string};
 use crate::keys::parse_code;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -80,14 +80,23 @@ impl Totp {
 
     /// The code at `unixSeconds` for a base32 secret (SHA-1, 6 digits, 30 s) or for an
     /// `otpauth://` URI (its own settings).
-    pub fn code(secret_or_uri: &str, unix_seconds: f64) -> Result<String, JsValue> {
-        Ok(totp_from(secret_or_uri)?.code_at(seconds(unix_seconds)?))
+    pub fn code(
+        #[wasm_bindgen(unchecked_param_type = "string")] secret_or_uri: JsValue,
+        unix_seconds: f64,
+    ) -> Result<String, JsValue> {
+        Ok(totp_from(&string(&secret_or_uri, "secret")?)?.code_at(seconds(unix_seconds)?))
     }
 
     /// Checks a code at `unixSeconds`, accepting the current and the previous time step.
     /// Returns the matching time step (refuse a step already used), or `undefined`.
-    pub fn verify(secret_or_uri: &str, code: &str, unix_seconds: f64) -> Result<Option<f64>, JsValue> {
-        let step = totp_from(secret_or_uri)?.verify(code, seconds(unix_seconds)?, Window::DEFAULT);
+    pub fn verify(
+        #[wasm_bindgen(unchecked_param_type = "string")] secret_or_uri: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+        unix_seconds: f64,
+    ) -> Result<Option<f64>, JsValue> {
+        let code = string(&code, "code")?;
+        let step =
+            totp_from(&string(&secret_or_uri, "secret")?)?.verify(&code, seconds(unix_seconds)?, Window::DEFAULT);
         // Steps are Unix seconds divided by the period: far below 2^53.
         #[allow(clippy::cast_precision_loss)]
         Ok(step.map(|s| s as f64))
@@ -95,8 +104,9 @@ impl Totp {
 
     /// Parses and validates an `otpauth://totp/...` URI.
     #[wasm_bindgen(js_name = parseUri)]
-    pub fn parse_uri(uri: &str) -> Result<TotpUriInfo, JsValue> {
-        let t = CoreTotp::from_uri(uri).map_err(|e| error(ErrorCode::InvalidOtpauth, &e.to_string()))?;
+    pub fn parse_uri(#[wasm_bindgen(unchecked_param_type = "string")] uri: JsValue) -> Result<TotpUriInfo, JsValue> {
+        let t =
+            CoreTotp::from_uri(&string(&uri, "uri")?).map_err(|e| error(ErrorCode::InvalidOtpauth, &e.to_string()))?;
         let params = t.params();
         let out = js_sys::Object::new();
         set(&out, "issuer", t.issuer());
@@ -110,8 +120,8 @@ impl Totp {
 
     /// Any text (normally an `otpauth://` URI) as a QR code in a standalone SVG document.
     #[wasm_bindgen(js_name = qrSvg)]
-    pub fn qr_svg(text: &str) -> Result<String, JsValue> {
-        Ok(totp::qr_svg(text).map_err(|e| error(ErrorCode::TooLarge, &e.to_string()))?.to_string())
+    pub fn qr_svg(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String, JsValue> {
+        Ok(totp::qr_svg(&string(&text, "text")?).map_err(|e| error(ErrorCode::TooLarge, &e.to_string()))?.to_string())
     }
 }
 
@@ -141,28 +151,32 @@ pub struct RecoveryCodes;
 #[wasm_bindgen]
 impl RecoveryCodes {
     /// `count` (default 10) fresh codes of 100 bits, as `XXXXX-XXXXX-XXXXX-XXXXX`.
-    pub fn generate(count: Option<u32>) -> Result<Vec<String>, JsValue> {
-        let count = count.unwrap_or(10);
-        if !(1..=100).contains(&count) {
-            return Err(invalid("count must be 1 to 100"));
-        }
+    pub fn generate(
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] count: JsValue,
+    ) -> Result<Vec<String>, JsValue> {
+        let count = if count.is_undefined() { 10 } else { integer(&count, "count", 1, 100)? };
         let codes = RecoveryCode::generate(count as usize).js()?;
         Ok(codes.iter().map(|c| c.to_display_string().to_string()).collect())
     }
 
     /// The hash the server stores for `code` (64 hex digits).
-    pub fn hash(code: &str) -> Result<String, JsValue> {
-        Ok(parse_code(code)?.hash().to_string())
+    pub fn hash(#[wasm_bindgen(unchecked_param_type = "string")] code: JsValue) -> Result<String, JsValue> {
+        Ok(parse_code(&string(&code, "code")?)?.hash().to_string())
     }
 
     /// Whether `code` matches `hash`, compared in constant time.
-    pub fn verify(code: &str, hash: &str) -> Result<bool, JsValue> {
-        let hash: RecoveryCodeHash = hash.parse().map_err(|_| invalid("the hash must be 64 lowercase hex digits"))?;
-        Ok(hash.verify(&parse_code(code)?))
+    pub fn verify(
+        #[wasm_bindgen(unchecked_param_type = "string")] code: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] hash: JsValue,
+    ) -> Result<bool, JsValue> {
+        let code = string(&code, "code")?;
+        let hash: RecoveryCodeHash =
+            string(&hash, "hash")?.parse().map_err(|_| invalid("the hash must be 64 lowercase hex digits"))?;
+        Ok(hash.verify(&parse_code(&code)?))
     }
 
     /// The canonical display form of a code as typed (case, spaces and look-alikes forgiven).
-    pub fn normalize(code: &str) -> Result<String, JsValue> {
-        Ok(parse_code(code)?.to_display_string().to_string())
+    pub fn normalize(#[wasm_bindgen(unchecked_param_type = "string")] code: JsValue) -> Result<String, JsValue> {
+        Ok(parse_code(&string(&code, "code")?)?.to_display_string().to_string())
     }
 }

@@ -4,7 +4,7 @@ use bizing_core::{AckChannel, NppAcknowledgment, NppHash, NppVersion, needs_ackn
 use wasm_bindgen::prelude::*;
 
 use crate::error::invalid;
-use crate::js::{get, get_opt, set};
+use crate::js::{get, get_opt, set, string};
 use crate::mfa::seconds;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -33,13 +33,19 @@ pub struct Npp;
 #[wasm_bindgen]
 impl Npp {
     /// The version hash of a notice: SHA-256 of its exact UTF-8 text, 64 hex digits.
-    pub fn hash(text: &str) -> String {
-        NppVersion::new(text).hash().to_string()
+    pub fn hash(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String, JsValue> {
+        Ok(NppVersion::new(string(&text, "text")?).hash().to_string())
     }
 
     /// Records that the patient acknowledged `text` at `nowSeconds` through `channel`.
-    pub fn acknowledge(text: &str, now_seconds: f64, channel: &str) -> Result<JsNppAcknowledgment, JsValue> {
-        let channel: AckChannel = channel.parse().map_err(|_| invalid("channel must be \"portal\" or \"widget\""))?;
+    pub fn acknowledge(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
+        now_seconds: f64,
+        #[wasm_bindgen(unchecked_param_type = "\"portal\" | \"widget\"")] channel: JsValue,
+    ) -> Result<JsNppAcknowledgment, JsValue> {
+        let text = string(&text, "text")?;
+        let channel: AckChannel =
+            string(&channel, "channel")?.parse().map_err(|_| invalid("channel must be \"portal\" or \"widget\""))?;
         let ack = NppAcknowledgment::new(&NppVersion::new(text), seconds(now_seconds)?, channel);
         Ok(to_js(&ack))
     }
@@ -48,12 +54,13 @@ impl Npp {
     /// never acknowledged, another version, or 365 days or more ago.
     #[wasm_bindgen(js_name = needsAcknowledgment)]
     pub fn needs_acknowledgment(
-        current_hash: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] current_hash: JsValue,
         last: Option<JsNppAcknowledgment>,
         now_seconds: f64,
     ) -> Result<bool, JsValue> {
-        let current: NppHash =
-            current_hash.parse().map_err(|_| invalid("currentHash must be 64 lowercase hex digits"))?;
+        let current: NppHash = string(&current_hash, "currentHash")?
+            .parse()
+            .map_err(|_| invalid("currentHash must be 64 lowercase hex digits"))?;
         let last = last.map(|l| from_js(&l)).transpose()?;
         Ok(needs_acknowledgment(&current, last.as_ref(), seconds(now_seconds)?))
     }

@@ -28,7 +28,9 @@ extern "C" {
 /// street addresses...) that should not be in a free-text booking note, so the UI can warn
 /// before the note is sealed. Offsets are JavaScript string (UTF-16) indexes.
 #[wasm_bindgen(js_name = scanPhi)]
-pub fn scan_phi(text: &str) -> PhiFindings {
+pub fn scan_phi(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<PhiFindings, JsValue> {
+    let text = crate::js::string(&text, "text")?;
+    let text = text.as_str();
     let findings = bizing_core::phi::scan(text);
     let out = js_sys::Array::new();
     for f in findings {
@@ -39,7 +41,7 @@ pub fn scan_phi(text: &str) -> PhiFindings {
         set(&item, "end", utf16_index(text, f.end));
         out.push(&item);
     }
-    out.unchecked_into()
+    Ok(out.unchecked_into())
 }
 
 /// The UTF-16 index of byte offset `byte` in `text` (offsets from the scanner are always on

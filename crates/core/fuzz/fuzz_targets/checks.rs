@@ -2,7 +2,9 @@
 //! the saved corpus on stable Rust in the normal test run.
 
 use bizing_core::rand_core::{TryCryptoRng, TryRng};
-use bizing_core::{Context, Envelope, KeyId, KeyPair, PublicKey, VerifyingKey, WrappedKey};
+use bizing_core::{
+    Context, Envelope, KdfParams, KeyId, KeyPair, NppHash, PublicKey, RecoveryCode, Totp, VerifyingKey, WrappedKey,
+};
 
 /// The private scalar of the first frozen envelope vector's recipient, so corpus entries
 /// derived from that vector reach HPKE and AES-GCM rather than stopping at the key id.
@@ -64,4 +66,28 @@ pub fn public_key(data: &[u8]) {
         }
         let _ = text.parse::<WrappedKey>();
     }
+}
+
+/// Untrusted text parsers never panic: otpauth URIs (from QR codes), the PHI scanner (free
+/// text typed by patients), KDF parameters (from the server), recovery codes, NPP hashes.
+pub fn text(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else { return };
+    if let Ok(totp) = Totp::from_uri(text) {
+        // What parses re-encodes to something that parses to the same settings.
+        assert_eq!(Totp::from_uri(&totp.to_uri()).as_ref(), Ok(&totp));
+    }
+    let findings = bizing_core::phi::scan(text);
+    let mut end = 0;
+    for f in &findings {
+        assert!(f.start >= end && f.start < f.end && f.end <= text.len(), "spans ordered and in bounds");
+        assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end), "spans on char boundaries");
+        end = f.end;
+    }
+    if let Ok(params) = text.parse::<KdfParams>() {
+        assert_eq!(params.to_string().parse::<KdfParams>().as_ref(), Ok(&params));
+    }
+    if let Ok(code) = text.parse::<RecoveryCode>() {
+        assert_eq!(code.to_display_string().parse::<RecoveryCode>().as_ref(), Ok(&code));
+    }
+    let _ = text.parse::<NppHash>();
 }

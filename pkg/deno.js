@@ -1,0 +1,12 @@
+// Deno (the `deno` condition): the wasm is read from the installed package, which needs
+// read permission for it (`--allow-read`, scoped to node_modules if you like).
+
+import glueInit from "./dist/bizing_sdk.js";
+import { createInit } from "./lib/runtime.js";
+
+export * from "./lib/api.js";
+
+/** Loads the wasm module once; await it before any other call. */
+export const init = createInit(async () =>
+  glueInit({ module_or_path: await Deno.readFile(new URL("./dist/bizing_sdk_bg.wasm", import.meta.url)) }),
+);

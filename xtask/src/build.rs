@@ -1,0 +1,208 @@
+//! `cargo xtask build`: the npm package `@bizing/booking-sdk` in `pkg/`. Compiles the SDK to
+//! wasm with the size-first profile, generates wasm-bindgen's web glue and TypeScript types
+//! into `pkg/dist/` (git-ignored), shrinks the wasm with `wasm-opt -Oz`, and prints what a
+//! browser downloads, gzipped.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use crate::cmd::{Cmd, Failure};
+use crate::setup;
+
+/// The committed package sources (package.json, entry points, README).
+const PKG_DIR: &str = "pkg";
+/// Where the generated files go, inside the package.
+const DIST_DIR: &str = "pkg/dist";
+/// wasm-bindgen's `--out-name`: files are `bizing_sdk.js`, `bizing_sdk.d.ts`, `bizing_sdk_bg.wasm`.
+const OUT_NAME: &str = "bizing_sdk";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Root Cargo.toml: `opt-level = "z"`, LTO, one codegen unit, `panic = "abort"`.
+const PROFILE: &str = "wasm-release";
+/// Features rustc enables by default for wasm32-unknown-unknown. wasm-opt must be allowed
+/// all of them (it rejects a module using one it was not given), and may then use them too.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-call-indirect-overlong",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
+/// The package's own JavaScript a browser loads besides the glue (the `browser` entry).
+const BROWSER_JS: &[&str] = &["index.js", "lib/api.js", "lib/runtime.js"];
+
+pub(crate) fn main(root: &Path) -> ExitCode {
+    match run(root) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            println!("FAIL build: {}", failure.what());
+            println!("     what to do: {}", failure.hint());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds `pkg/dist/` and prints the size summary; `cargo xtask build` and the
+/// `npm-package` test stage both run this.
+pub(crate) fn run(root: &Path) -> Result<(), Failure> {
+    setup::wasm_target(root)?;
+    setup::wasm_bindgen_cli(root)?;
+    setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
+
+    Cmd::cargo(root)
+        .args(["build", "-p", "bizing-sdk", "--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
+        .hint("see the compiler errors above; `cargo check -p bizing-sdk --target wasm32-unknown-unknown` is faster")
+        .run()?;
+    let wasm = target_dir(root)?.join(WASM_TARGET).join(PROFILE).join("bizing_sdk.wasm");
+
+    let dist = root.join(DIST_DIR);
+    // Stale files from an older build (say, a renamed export) must not reach the package.
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist).map_err(|e| io_failure("remove", &dist, &e))?;
+    }
+    Cmd::new(root, "wasm-bindgen")
+        .args(["--target", "web", "--out-dir", DIST_DIR, "--out-name", OUT_NAME])
+        // Each entry point says where the wasm is (fetch, fs, Deno, a workerd module import),
+        // so the glue needs no default URL of its own, which bundlers would copy a second time.
+        .arg("--omit-default-module-path")
+        .arg(&wasm)
+        .hint("run `cargo xtask test --only setup` to install the wasm-bindgen CLI matching Cargo.lock")
+        .run()?;
+    // The raw wasm exports' types: internal, and not in the package.
+    let internal_types = dist.join(format!("{OUT_NAME}_bg.wasm.d.ts"));
+    std::fs::remove_file(&internal_types).map_err(|e| io_failure("remove", &internal_types, &e))?;
+    trim_loader_types(&dist.join(format!("{OUT_NAME}.d.ts")))?;
+
+    let bindgen_wasm = dist.join(format!("{OUT_NAME}_bg.wasm"));
+    let optimised = dist.join(format!("{OUT_NAME}_bg.opt.wasm"));
+    Cmd::new(root, &tool(root, "wasm-opt").to_string_lossy())
+        .arg("-Oz")
+        .args(WASM_FEATURES.iter().copied())
+        .args(["--strip-debug", "--strip-producers"])
+        .arg(&bindgen_wasm)
+        .arg("-o")
+        .arg(&optimised)
+        .hint(format!(
+            "if wasm-opt rejects a feature, add its --enable flag to WASM_FEATURES in xtask/src/build.rs; \
+             if it is missing, run `cargo xtask test --only setup` (binaryen comes from {}/package.json)",
+            setup::JS_TOOLS_DIR
+        ))
+        .run()?;
+    std::fs::rename(&optimised, &bindgen_wasm).map_err(|e| io_failure("replace", &bindgen_wasm, &e))?;
+
+    print_sizes(root, &bindgen_wasm)
+}
+
+/// Drops the glue's loader declarations (`InitInput`, `initSync`, the default `init`) from
+/// its `.d.ts`. The package's entry points load the wasm themselves and do not re-export
+/// them, and they name DOM types (`RequestInfo`, `Response`, `BufferSource`), which would
+/// make the package's types fail to check in a Node, Deno or workerd project without the DOM
+/// library.
+fn trim_loader_types(dts: &Path) -> Result<(), Failure> {
+    const LOADER: &str = "\nexport type InitInput";
+    let text = std::fs::read_to_string(dts).map_err(|e| io_failure("read", dts, &e))?;
+    let Some(cut) = text.find(LOADER) else {
+        return Err(Failure::new(
+            format!("{} has no `{}`: wasm-bindgen's output changed", dts.display(), LOADER.trim()),
+            "look at the end of the generated .d.ts and update trim_loader_types in xtask/src/build.rs",
+        ));
+    };
+    let api = text[..cut].trim_end();
+    if api.contains("InitInput") || api.contains("InitOutput") {
+        return Err(Failure::new(
+            format!("{} uses the loader types before `{}`", dts.display(), LOADER.trim()),
+            "update trim_loader_types in xtask/src/build.rs to wasm-bindgen's current output",
+        ));
+    }
+    std::fs::write(dts, format!("{api}\n")).map_err(|e| io_failure("write", dts, &e))
+}
+
+/// A binary from the pinned JavaScript tools (`tools/js/node_modules/.bin`).
+fn tool(root: &Path, name: &str) -> PathBuf {
+    root.join(setup::JS_TOOLS_DIR).join("node_modules").join(".bin").join(name)
+}
+
+/// One line: the wasm and the JavaScript a browser loads, raw and gzipped (level 9).
+fn print_sizes(root: &Path, wasm: &Path) -> Result<(), Failure> {
+    let pkg = root.join(PKG_DIR);
+    let mut js: Vec<PathBuf> = BROWSER_JS.iter().map(|file| pkg.join(file)).collect();
+    js.push(root.join(DIST_DIR).join(format!("{OUT_NAME}.js")));
+    // Node's zlib, so no gzip binary is needed; level 9 as `gzip -9`.
+    let script = "const fs = require('node:fs'), zlib = require('node:zlib');\
+                  const size = (files) => files.reduce(([raw, gz], f) => { const b = fs.readFileSync(f); \
+                  return [raw + b.length, gz + zlib.gzipSync(b, { level: 9 }).length]; }, [0, 0]);\
+                  const [wasm, ...js] = process.argv.slice(1);\
+                  console.log(JSON.stringify({ wasm: size([wasm]), js: size(js) }));";
+    let out = Cmd::new(root, "node")
+        .args(["-e", script])
+        .arg(wasm)
+        .args(&js)
+        .hint("install Node.js 20+; the package's JavaScript files listed above must exist")
+        .output()?;
+    let sizes: Value = serde_json::from_str(out.trim()).map_err(|e| {
+        Failure::new(format!("the size script printed no JSON ({e}): {out}"), "this is a bug in xtask/src/build.rs")
+    })?;
+    let pair = |key: &str| -> (u64, u64) {
+        let n = |i: usize| sizes[key][i].as_u64().unwrap_or_default();
+        (n(0), n(1))
+    };
+    let ((wasm_raw, wasm_gz), (js_raw, js_gz)) = (pair("wasm"), pair("js"));
+    println!(
+        "     {DIST_DIR}: wasm {} (gzip {}) + JS {} (gzip {}) = gzip {} to download",
+        kib(wasm_raw),
+        kib(wasm_gz),
+        kib(js_raw),
+        kib(js_gz),
+        kib(wasm_gz + js_gz)
+    );
+    Ok(())
+}
+
+fn kib(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "sizes are far below 2^52 bytes")]
+    let kib = bytes as f64 / 1024.0;
+    format!("{kib:.1} KiB")
+}
+
+/// Where cargo puts build output (honours CARGO_TARGET_DIR and `build.target-dir`).
+fn target_dir(root: &Path) -> Result<PathBuf, Failure> {
+    let out = Cmd::cargo(root)
+        .args(["metadata", "--format-version=1", "--no-deps", "--locked"])
+        .hint("see cargo's error above")
+        .output()?;
+    serde_json::from_str::<Value>(&out)
+        .ok()
+        .and_then(|metadata| metadata.get("target_directory")?.as_str().map(PathBuf::from))
+        .ok_or_else(|| Failure::new("cargo metadata names no target_directory", "this is a bug in xtask"))
+}
+
+fn io_failure(action: &str, path: &Path, error: &std::io::Error) -> Failure {
+    Failure::new(format!("cannot {action} {}: {error}", path.display()), "check the permissions of pkg/dist")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_the_loader_declarations() {
+        let dir = std::env::temp_dir().join(format!("xtask-build-dts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dts = dir.join("x.d.ts");
+        let api = "export class KeyPair {\n}\nexport function zeroizeKeys(): number;\n";
+        std::fs::write(
+            &dts,
+            format!("{api}\nexport type InitInput = RequestInfo;\nexport default function init(): void;\n"),
+        )
+        .unwrap();
+        trim_loader_types(&dts).unwrap();
+        assert_eq!(std::fs::read_to_string(&dts).unwrap(), api);
+        // Output without the marker means wasm-bindgen changed: fail loudly, not silently.
+        assert!(trim_loader_types(&dts).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
