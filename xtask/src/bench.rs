@@ -80,11 +80,25 @@ fn run(root: &Path) -> Result<(), Failure> {
         .output()
         .and_then(|stdout| parse_json(&stdout, "bench/node/bench.mjs"))?;
 
+    println!("==> npm package in Node");
+    crate::build::run(root)?;
+    let npm = Cmd::new(root, "node")
+        .arg(root.join("bench").join("node").join("bench-npm.mjs"))
+        .args(["--warmup", &WARMUP.to_string(), "--samples", &SAMPLES.to_string()])
+        .hint("see the Node error above; `cargo xtask build` must have built pkg/")
+        .output()
+        .and_then(|stdout| parse_json(&stdout, "bench/node/bench-npm.mjs"))?;
+
     println!("==> size");
     let web_dir = out.join("web-wasm-release");
     wasm_bindgen(root, "web", &wasm_artifact(&target_dir, "wasm-release"), &web_dir)?;
     let bindgen_wasm = web_dir.join("bizing_bench_bg.wasm");
-    let mut files = vec![format!("bindgen={}", bindgen_wasm.display())];
+    let dist = root.join("pkg").join("dist");
+    let mut files = vec![
+        format!("bindgen={}", bindgen_wasm.display()),
+        format!("package_wasm={}", dist.join("bizing_sdk_bg.wasm").display()),
+        format!("package_js={}", dist.join("bizing_sdk.js").display()),
+    ];
     let wasm_opt = match wasm_opt(root, &out, &bindgen_wasm) {
         Ok(optimised) => {
             files.push(format!("wasm_opt={}", optimised.display()));
@@ -102,7 +116,7 @@ fn run(root: &Path) -> Result<(), Failure> {
         .output()
         .and_then(|stdout| parse_json(&stdout, "bench/node/size.mjs"))?;
 
-    let report = report(root, &native, &node, &sizes, wasm_opt);
+    let report = report(root, &native, &node, &npm, &sizes, wasm_opt);
     println!();
     print_table(&report);
     let path = out.join("report.json");
@@ -169,7 +183,14 @@ fn wasm_opt(root: &Path, out: &Path, wasm: &Path) -> Result<PathBuf, Failure> {
     Ok(optimised)
 }
 
-fn report(root: &Path, native: &Value, node: &Value, sizes: &Value, wasm_opt: Result<&str, String>) -> Value {
+fn report(
+    root: &Path,
+    native: &Value,
+    node: &Value,
+    npm: &Value,
+    sizes: &Value,
+    wasm_opt: Result<&str, String>,
+) -> Value {
     let mut timings = vec![json!({
         "contender": "native",
         "profile": "release",
@@ -186,6 +207,13 @@ fn report(root: &Path, native: &Value, node: &Value, sizes: &Value, wasm_opt: Re
             "open_us": c["open_us"],
         }));
     }
+    timings.push(json!({
+        "contender": "npm-node",
+        "profile": "pkg",
+        "envelope_bytes": npm["envelope_bytes"],
+        "seal_us": npm["seal_us"],
+        "open_us": npm["open_us"],
+    }));
     let probe = |program: &str, args: &[&str]| {
         Cmd::new(root, program).args(args.iter().copied()).probe().map(|s| s.trim().to_owned())
     };
@@ -205,6 +233,12 @@ fn report(root: &Path, native: &Value, node: &Value, sizes: &Value, wasm_opt: Re
                 Err(reason) => json!({ "unavailable": reason }),
             },
             "compression": "gzip level 9; brotli quality 11 (node:zlib)",
+        },
+        "package_bytes": {
+            "artifact": "@bizing/booking-sdk as built by cargo xtask build (pkg/dist, after wasm-opt -Oz)",
+            "wasm": sizes["package_wasm"],
+            "js_glue": sizes["package_js"],
+            "gzip_total": sizes["package_wasm"]["gzip"].as_u64().zip(sizes["package_js"]["gzip"].as_u64()).map(|(a, b)| a + b),
         },
         "environment": {
             "rustc": probe("rustc", &["--version"]),
@@ -251,6 +285,12 @@ fn print_table(report: &Value) {
         Value::String(reason) => println!("{:<26} not measured: wasm-opt unavailable ({reason})", "after wasm-opt -Oz"),
         _ => row("after wasm-opt -Oz", &size["wasm_opt_oz"]),
     }
+    let package = &report["package_bytes"];
+    println!("\nnpm package, {} (bytes)", package["artifact"].as_str().unwrap_or("?"));
+    println!("{:<26} {:>10} {:>10} {:>10}", "file", "raw", "gzip -9", "brotli");
+    row("bizing_sdk_bg.wasm", &package["wasm"]);
+    row("bizing_sdk.js (glue)", &package["js_glue"]);
+    println!("{:<26} {:>10} {:>10}", "wasm + glue", "", package["gzip_total"].to_string());
 }
 
 fn num(value: &Value) -> String {
