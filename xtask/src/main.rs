@@ -24,10 +24,11 @@ commands:
                                    (wasm, wasm-bindgen glue and types, wasm-opt -Oz)
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
-                                   npm-package interop
+                                   npm-package browser interop
   bench                            time seal/open natively and as wasm in Node, and measure
                                    the wasm size; writes target/bench/report.json
-  demo                             run the demo (not built yet)
+  demo                             start the reference server with a demo clinic on
+                                   http://127.0.0.1:8080 and print the demo accounts
   help                             this text
 ";
 
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         Some("test") => test::main(&root, args.get(1..).unwrap_or_default()),
         Some("build") if args.len() == 1 => build::main(&root),
         Some("bench") if args.len() == 1 => bench::main(&root),
-        Some("demo") => demo(),
+        Some("demo") if args.len() == 1 => demo(&root),
         None | Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -56,11 +57,30 @@ fn workspace_root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
-fn demo() -> ExitCode {
-    println!(
-        "The demo (reference server, patient portal and booking widget) is not built yet: it \
-         arrives with the reference-server issue.\nUntil then there is nothing to run; \
-         `cargo xtask test` and `cargo xtask bench` exercise what exists."
-    );
-    ExitCode::from(2)
+/// Builds and starts the reference server with the demo clinic (data kept in
+/// `target/demo/`, so accounts survive restarts). The portal and widget join it as they land.
+fn demo(root: &Path) -> ExitCode {
+    let dir = root.join("target").join("demo");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        println!("FAIL demo: cannot create {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    println!("==> demo: building and starting the reference server (Ctrl-C stops it)");
+    let database = format!("sqlite://{}", dir.join("bizing.db").display());
+    let key = dir.join("master.key");
+    let result = cmd::Cmd::cargo(root)
+        .args(["run", "--release", "--locked", "-p", "bizing-server", "--", "--demo", "--listen", "127.0.0.1:8080"])
+        .args(["--database", &database])
+        .arg("--master-key-file")
+        .arg(&key)
+        .hint("see the error above; is port 8080 already in use?")
+        .run();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            println!("FAIL demo: {}", failure.what());
+            println!("     what to do: {}", failure.hint());
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,139 @@
+//! Wire types of the booking API: request and response bodies, shared by the server and its
+//! clients so both sides agree by construction. JSON field names are camelCase.
+//!
+//! Binary values travel as unpadded base64url strings; envelopes and wrapped keys in their
+//! text forms (`bze1.…`, `bzk1.…`).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/auth/prelogin`: which KDF parameters to derive the password keys with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreloginRequest {
+    /// The clinic (tenant) id.
+    pub tenant_id: String,
+    /// The account's email.
+    pub email: String,
+}
+
+/// The KDF parameters of an account, or a stable made-up answer for an unknown email, so
+/// that the answer never tells whether an account exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreloginResponse {
+    /// Text form of [`crate::KdfParams`].
+    pub kdf_params: String,
+}
+
+/// `POST /api/auth/register`: a patient creates an account. Everything secret arrives
+/// wrapped; the server keeps a hash of `authKey` and nothing it could derive keys from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// The clinic (tenant) id.
+    pub tenant_id: String,
+    /// The account's email (stored encrypted, found through a blind index).
+    pub email: String,
+    /// The patient's name (stored encrypted).
+    pub name: String,
+    /// Text form of the [`crate::KdfParams`] the client used.
+    pub kdf_params: String,
+    /// The [`crate::AuthKey`], base64url.
+    pub auth_key: String,
+    /// The personal public key, SEC1, base64url.
+    pub public_key: String,
+    /// The private key wrapped under the password-derived wrap key (`bzk1.`).
+    pub wrapped_private_key: String,
+    /// Per recovery code: its hash and the private key wrapped under it.
+    pub recovery: Vec<RecoverySlot>,
+}
+
+/// One recovery code as the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecoverySlot {
+    /// [`crate::RecoveryCodeHash`] text form.
+    pub code_hash: String,
+    /// The private key wrapped under that code (`bzk1.`).
+    pub wrapped_private_key: String,
+}
+
+/// `POST /api/auth/login`: the first factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The clinic (tenant) id.
+    pub tenant_id: String,
+    /// The account's email.
+    pub email: String,
+    /// The [`crate::AuthKey`], base64url.
+    pub auth_key: String,
+}
+
+/// What the client must do after a successful first factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginResponse {
+    /// `"enroll-totp"` (no second factor yet) or `"verify-mfa"`.
+    pub next: String,
+    /// The private key wrapped under the password-derived wrap key.
+    pub wrapped_private_key: String,
+}
+
+/// `POST /api/auth/totp/enroll`: a new secret for the signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TotpEnrollResponse {
+    /// Base32 secret.
+    pub secret: String,
+    /// `otpauth://totp/...`, to render as a QR code on the client.
+    pub uri: String,
+}
+
+/// `POST /api/auth/totp/confirm` and `POST /api/auth/mfa`: a second factor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MfaRequest {
+    /// A TOTP code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Or a recovery code (single use).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
+}
+
+/// `GET /api/me`: the signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Me {
+    /// The user id.
+    pub user_id: String,
+    /// The clinic (tenant) id.
+    pub tenant_id: String,
+    /// `patient`, `receptionist`, `provider` or `admin`.
+    pub role: String,
+    /// The account's name.
+    pub name: String,
+    /// The account's email.
+    pub email: String,
+    /// The personal public key, SEC1, base64url.
+    pub public_key: String,
+    /// Recovery codes not yet used.
+    pub recovery_codes_left: u32,
+}
+
+/// An RFC 9457 problem, as every error response carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// A stable URI naming the kind of problem, e.g. `urn:bizing:problem:session-expired`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short human summary of the kind.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong here and what to do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}

@@ -1,0 +1,388 @@
+//! Registration, pre-login, login, the second factor, and logout.
+//!
+//! Zero-knowledge: the client derives an auth key and a wrap key from the password; the
+//! server keeps an Argon2id hash of the auth key and the private key wrapped under the wrap
+//! key, and could derive nothing from either.
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use bizing_core::api::{
+    LoginRequest, LoginResponse, Me, MfaRequest, PreloginRequest, PreloginResponse, RegisterRequest, TotpEnrollResponse,
+};
+use bizing_core::totp::Window;
+use bizing_core::{KdfParams, PublicKey, RecoveryCode, RecoveryCodeHash, Totp, TotpParams, TotpSecret, WrappedKey};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::session::{self, AnySession, Authenticated};
+use crate::store::{NewUser, UserRow};
+use crate::vault::normalize_email;
+
+/// Failed second-factor (or password) attempts before the account locks.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a lock lasts.
+pub const LOCK_SECS: i64 = 15 * 60;
+/// Recovery codes an account must register.
+const RECOVERY_CODES: usize = 10;
+
+fn argon() -> argon2::Argon2<'static> {
+    // OWASP's Argon2id floor; the input is a 256-bit key, so this guards only against a
+    // stolen database being used to test guesses of weak passwords offline.
+    let params = argon2::Params::new(19 * 1024, 2, 1, Some(32)).unwrap_or_default();
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// The Argon2id PHC string the server stores for an auth key.
+///
+/// # Errors
+/// Internal if the RNG or Argon2 fails.
+pub fn hash_auth_key(auth_key: &[u8]) -> Result<String, AppError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|_| AppError::Internal("rng".into()))?;
+    argon()
+        .hash_password_with_salt(auth_key, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("argon2: {e}")))
+}
+
+/// An Argon2id hash of random bytes, verified against when the account does not exist.
+///
+/// # Errors
+/// Internal if hashing fails.
+pub fn dummy_hash() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| AppError::Internal("rng".into()))?;
+    hash_auth_key(&bytes)
+}
+
+fn decode_b64(field: &'static str, text: &str) -> Result<Vec<u8>, AppError> {
+    Base64UrlUnpadded::decode_vec(text)
+        .map_err(|_| AppError::bad_request("invalid-body", format!("{field} must be base64url")))
+}
+
+async fn tenant_keys(state: &AppState, tenant_id: &str) -> Result<crate::vault::TenantKeys, AppError> {
+    let tenant = state.store.tenant(tenant_id).await?.ok_or(AppError::NotFound)?;
+    state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)
+}
+
+/// `POST /api/auth/prelogin`
+pub async fn prelogin(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<PreloginRequest>,
+) -> Result<Json<PreloginResponse>, AppError> {
+    let keys = tenant_keys(&state, &req.tenant_id).await?;
+    if let Some(user) = state.store.user_by_email(&req.tenant_id, &keys.email_index(&req.email)).await? {
+        return Ok(Json(PreloginResponse { kdf_params: user.kdf_params }));
+    }
+    // Unknown email: the same answer every time, shaped like a real one.
+    Ok(Json(PreloginResponse { kdf_params: state.fake_kdf_params(&req.tenant_id, &req.email)? }))
+}
+
+/// `POST /api/auth/register`: creates a patient account and starts a session whose next
+/// step is TOTP enrollment.
+pub async fn register(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<RegisterRequest>,
+) -> Result<Response, AppError> {
+    let keys = tenant_keys(&state, &req.tenant_id).await?;
+    let email = normalize_email(&req.email);
+    if email.len() > 254 || !email.contains('@') || email.chars().any(char::is_control) {
+        return Err(AppError::bad_request("invalid-body", "email is not an email address"));
+    }
+    if req.name.trim().is_empty() || req.name.len() > 200 {
+        return Err(AppError::bad_request("invalid-body", "name must be 1 to 200 characters"));
+    }
+    req.kdf_params
+        .parse::<KdfParams>()
+        .map_err(|e| AppError::bad_request("invalid-body", format!("kdfParams: {e}")))?;
+    let auth_key = decode_b64("authKey", &req.auth_key)?;
+    if auth_key.len() != 32 {
+        return Err(AppError::bad_request("invalid-body", "authKey must be 32 bytes"));
+    }
+    let public_key = PublicKey::from_sec1(&decode_b64("publicKey", &req.public_key)?)
+        .map_err(|_| AppError::bad_request("invalid-body", "publicKey is not a P-256 public key"))?;
+    let wrapped: WrappedKey = req
+        .wrapped_private_key
+        .parse()
+        .map_err(|_| AppError::bad_request("invalid-body", "wrappedPrivateKey is not a wrapped key"))?;
+    if wrapped.key_id() != public_key.key_id() {
+        return Err(AppError::bad_request("invalid-body", "wrappedPrivateKey does not hold the key of publicKey"));
+    }
+    if req.recovery.len() != RECOVERY_CODES {
+        return Err(AppError::bad_request("invalid-body", "exactly 10 recovery codes are required"));
+    }
+    let mut recovery = Vec::with_capacity(RECOVERY_CODES);
+    for slot in &req.recovery {
+        let hash: RecoveryCodeHash = slot
+            .code_hash
+            .parse()
+            .map_err(|_| AppError::bad_request("invalid-body", "recovery codeHash must be 64 hex digits"))?;
+        let w: WrappedKey = slot
+            .wrapped_private_key
+            .parse()
+            .map_err(|_| AppError::bad_request("invalid-body", "recovery wrappedPrivateKey is not a wrapped key"))?;
+        if w.key_id() != public_key.key_id() {
+            return Err(AppError::bad_request("invalid-body", "a recovery wrap does not hold the key of publicKey"));
+        }
+        recovery.push((hash.to_string(), slot.wrapped_private_key.clone()));
+    }
+    let id = new_id()?;
+    let user = NewUser {
+        id: id.clone(),
+        tenant_id: req.tenant_id.clone(),
+        role: "patient".into(),
+        email_index: keys.email_index(&email),
+        email_enc: keys.encrypt("users", "email_enc", &id, &email)?,
+        name_enc: keys.encrypt("users", "name_enc", &id, req.name.trim())?,
+        auth_hash: hash_auth_key(&auth_key)?,
+        kdf_params: req.kdf_params.clone(),
+        public_key: public_key.to_sec1().to_vec(),
+        wrapped_private_key: req.wrapped_private_key.clone(),
+        recovery,
+        totp_secret_enc: None,
+    };
+    let now = state.clock.now();
+    state.store.insert_user(&user, now).await?;
+    let (token, hash) = session::new_token()?;
+    state.store.insert_session(&hash, &id, &req.tenant_id, now).await?;
+    let mut response = (
+        StatusCode::CREATED,
+        Json(LoginResponse { next: "enroll-totp".into(), wrapped_private_key: user.wrapped_private_key }),
+    )
+        .into_response();
+    session::with_cookie(response.headers_mut(), session::set_cookie(&token));
+    Ok(response)
+}
+
+/// `POST /api/auth/login`: the first factor.
+pub async fn login(State(state): State<AppState>, JsonBody(req): JsonBody<LoginRequest>) -> Result<Response, AppError> {
+    let keys = tenant_keys(&state, &req.tenant_id).await?;
+    let auth_key = decode_b64("authKey", &req.auth_key)?;
+    let user = state.store.user_by_email(&req.tenant_id, &keys.email_index(&req.email)).await?;
+    let now = state.clock.now();
+    let Some(user) = user else {
+        // Spend the same time as a real check, so timing does not reveal unknown emails.
+        let _ = argon().verify_password(&auth_key, state.dummy_hash.as_str());
+        return Err(wrong_credentials());
+    };
+    check_lock(&user, now)?;
+    if argon().verify_password(&auth_key, user.auth_hash.as_str()).is_err() {
+        state.store.security_event(&user.tenant_id, Some(&user.id), "login_failed", now).await?;
+        if let Some(until) = state.store.record_failure(&user.id, MAX_FAILURES, now + LOCK_SECS).await? {
+            return Err(locked(until - now));
+        }
+        return Err(wrong_credentials());
+    }
+    let (token, hash) = session::new_token()?;
+    state.store.insert_session(&hash, &user.id, &user.tenant_id, now).await?;
+    let next = if user.totp_secret_enc.is_some() { "verify-mfa" } else { "enroll-totp" };
+    let mut response =
+        Json(LoginResponse { next: next.into(), wrapped_private_key: user.wrapped_private_key }).into_response();
+    session::with_cookie(response.headers_mut(), session::set_cookie(&token));
+    Ok(response)
+}
+
+fn wrong_credentials() -> AppError {
+    AppError::unauthorized("wrong-credentials", "the email or password is wrong")
+}
+
+fn locked(retry_after: i64) -> AppError {
+    AppError::TooMany {
+        kind: "account-locked",
+        detail: "too many failed attempts; the account is locked for a while".into(),
+        retry_after: u64::try_from(retry_after.max(1)).unwrap_or(1),
+    }
+}
+
+fn check_lock(user: &UserRow, now: i64) -> Result<(), AppError> {
+    match user.locked_until {
+        Some(until) if until > now => Err(locked(until - now)),
+        _ => Ok(()),
+    }
+}
+
+async fn load_user(state: &AppState, s: &AnySession) -> Result<UserRow, AppError> {
+    state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)
+}
+
+/// `POST /api/auth/totp/enroll`: a new TOTP secret for an account that has none yet.
+pub async fn totp_enroll(State(state): State<AppState>, s: AnySession) -> Result<Json<TotpEnrollResponse>, AppError> {
+    let user = load_user(&state, &s).await?;
+    if user.totp_secret_enc.is_some() {
+        return Err(AppError::Conflict {
+            kind: "mfa-enrolled",
+            detail: "this account already has an authenticator".into(),
+        });
+    }
+    let keys = tenant_keys(&state, &s.tenant_id).await?;
+    let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
+    let email = keys.decrypt("users", "email_enc", &user.id, &user.email_enc)?;
+    let secret = TotpSecret::generate().map_err(|_| AppError::Internal("rng".into()))?;
+    let totp = Totp::new(secret, TotpParams::default(), tenant.name, email)
+        .map_err(|e| AppError::Internal(format!("totp: {e}")))?;
+    let secret_text = totp.secret().to_base32();
+    state.store.set_pending_totp(&user.id, &keys.encrypt("users", "totp_pending_enc", &user.id, &secret_text)?).await?;
+    Ok(Json(TotpEnrollResponse { secret: secret_text.to_string(), uri: totp.to_uri().to_string() }))
+}
+
+/// `POST /api/auth/totp/confirm`: confirms enrollment with a first code.
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    s: AnySession,
+    JsonBody(req): JsonBody<MfaRequest>,
+) -> Result<StatusCode, AppError> {
+    let user = load_user(&state, &s).await?;
+    let now = state.clock.now();
+    check_lock(&user, now)?;
+    let pending = user
+        .totp_pending_enc
+        .as_ref()
+        .ok_or_else(|| AppError::Conflict { kind: "no-enrollment", detail: "start enrollment first".into() })?;
+    let keys = tenant_keys(&state, &s.tenant_id).await?;
+    let secret_text = keys.decrypt("users", "totp_pending_enc", &user.id, pending)?;
+    let code = req.code.ok_or_else(|| AppError::bad_request("invalid-body", "code is required"))?;
+    let totp = totp_of(&secret_text)?;
+    let Some(step) = totp.verify(&code, unix(now), Window::DEFAULT) else {
+        return Err(mfa_failure(&state, &user, now, "totp_failed").await);
+    };
+    let secret_enc = keys.encrypt("users", "totp_secret_enc", &user.id, &secret_text)?;
+    state.store.confirm_totp(&user.id, &secret_enc, i64::try_from(step).unwrap_or(i64::MAX)).await?;
+    state.store.complete_mfa(&s.token_hash, now).await?;
+    state.store.security_event(&user.tenant_id, Some(&user.id), "totp_enrolled", now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/auth/mfa`: the second factor at sign-in, a TOTP code or a recovery code.
+pub async fn mfa(
+    State(state): State<AppState>,
+    s: AnySession,
+    JsonBody(req): JsonBody<MfaRequest>,
+) -> Result<StatusCode, AppError> {
+    let user = load_user(&state, &s).await?;
+    let now = state.clock.now();
+    check_lock(&user, now)?;
+    match (req.code, req.recovery_code) {
+        (Some(code), None) => {
+            let encrypted = user.totp_secret_enc.as_ref().ok_or_else(|| AppError::Conflict {
+                kind: "mfa-not-enrolled",
+                detail: "enroll an authenticator first".into(),
+            })?;
+            let keys = tenant_keys(&state, &s.tenant_id).await?;
+            let totp = totp_of(&keys.decrypt("users", "totp_secret_enc", &user.id, encrypted)?)?;
+            let Some(step) = totp.verify(&code, unix(now), Window::DEFAULT) else {
+                return Err(mfa_failure(&state, &user, now, "totp_failed").await);
+            };
+            if !state.store.accept_totp_step(&user.id, i64::try_from(step).unwrap_or(i64::MAX)).await? {
+                // A code for a step already used: a replay (or a shoulder-surfed code).
+                state.store.security_event(&user.tenant_id, Some(&user.id), "totp_replay", now).await?;
+                let _ = state.store.record_failure(&user.id, MAX_FAILURES, now + LOCK_SECS).await?;
+                return Err(AppError::unauthorized(
+                    "code-already-used",
+                    "this code was already used; wait for the next one",
+                ));
+            }
+        }
+        (None, Some(recovery)) => {
+            let code: RecoveryCode =
+                recovery.parse().map_err(|_| AppError::bad_request("invalid-body", "not a recovery code"))?;
+            let slots = state.store.recovery_slots(&user.id).await?;
+            // Every slot is compared, in constant time, whichever matches.
+            let mut matched = None;
+            for (slot, hash) in &slots {
+                let hit =
+                    hash.as_deref().and_then(|h| h.parse::<RecoveryCodeHash>().ok()).is_some_and(|h| h.verify(&code));
+                if hit && matched.is_none() {
+                    matched = Some(*slot);
+                }
+            }
+            let used = match matched {
+                Some(slot) => state.store.use_recovery_slot(&user.id, slot).await?,
+                None => false,
+            };
+            if !used {
+                return Err(mfa_failure(&state, &user, now, "recovery_code_failed").await);
+            }
+            state.store.clear_failures(&user.id).await?;
+            state.store.security_event(&user.tenant_id, Some(&user.id), "recovery_code_used", now).await?;
+        }
+        _ => return Err(AppError::bad_request("invalid-body", "give either code or recoveryCode")),
+    }
+    state.store.complete_mfa(&s.token_hash, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn mfa_failure(state: &AppState, user: &UserRow, now: i64, kind: &str) -> AppError {
+    if let Err(e) = state.store.security_event(&user.tenant_id, Some(&user.id), kind, now).await {
+        return e;
+    }
+    match state.store.record_failure(&user.id, MAX_FAILURES, now + LOCK_SECS).await {
+        Ok(Some(until)) => locked(until - now),
+        Ok(None) => AppError::unauthorized("wrong-code", "the code is wrong; check your authenticator app"),
+        Err(e) => e,
+    }
+}
+
+fn totp_of(secret_text: &str) -> Result<Totp, AppError> {
+    let secret = TotpSecret::from_base32(secret_text).map_err(|_| AppError::Internal("stored TOTP secret".into()))?;
+    Totp::new(secret, TotpParams::default(), "bizing", "account").map_err(|e| AppError::Internal(format!("totp: {e}")))
+}
+
+fn unix(now: i64) -> u64 {
+    u64::try_from(now).unwrap_or(0)
+}
+
+/// `POST /api/auth/logout`: ends the session on the server.
+pub async fn logout(State(state): State<AppState>, s: Result<AnySession, AppError>) -> Result<Response, AppError> {
+    if let Ok(s) = s {
+        state.store.delete_session(&s.token_hash).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    session::with_cookie(response.headers_mut(), session::clear_cookie());
+    Ok(response)
+}
+
+/// `GET /api/me`
+pub async fn me(State(state): State<AppState>, Authenticated(s): Authenticated) -> Result<Json<Me>, AppError> {
+    let user = load_user(&state, &s).await?;
+    let keys = tenant_keys(&state, &s.tenant_id).await?;
+    let left = state.store.recovery_slots(&user.id).await?.iter().filter(|(_, h)| h.is_some()).count();
+    Ok(Json(Me {
+        user_id: user.id.clone(),
+        tenant_id: user.tenant_id.clone(),
+        role: user.role.clone(),
+        name: keys.decrypt("users", "name_enc", &user.id, &user.name_enc)?,
+        email: keys.decrypt("users", "email_enc", &user.id, &user.email_enc)?,
+        public_key: Base64UrlUnpadded::encode_string(&user.public_key),
+        recovery_codes_left: u32::try_from(left).unwrap_or(0),
+    }))
+}
+
+/// A random 128-bit id, base64url.
+///
+/// # Errors
+/// Internal if the RNG fails.
+pub fn new_id() -> Result<String, AppError> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|_| AppError::Internal("rng".into()))?;
+    Ok(Base64UrlUnpadded::encode_string(&raw))
+}
+
+/// The stable made-up KDF parameters for an unknown email: the interactive profile with a
+/// salt derived from a server secret, the tenant and the email.
+pub(crate) fn fake_kdf_params(secret: &[u8; 32], tenant_id: &str, email: &str) -> Result<String, AppError> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| AppError::Internal("hmac".into()))?;
+    mac.update(tenant_id.as_bytes());
+    mac.update(&[0]);
+    mac.update(normalize_email(email).as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
+    KdfParams::new(64 * 1024, 3, 1, salt).map(|p| p.to_string()).map_err(|e| AppError::Internal(format!("kdf: {e}")))
+}

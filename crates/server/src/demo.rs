@@ -1,0 +1,108 @@
+//! Demo data: a clinic and one account per role, made the way real clients make them (keys
+//! generated and wrapped "client-side" with the core, so the server still sees only what a
+//! browser would send). Used by `cargo xtask demo` and by tests.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use bizing_core::{KdfParams, KdfProfile, KeyPair, RecoveryCode, Totp, TotpParams, TotpSecret, derive_password_keys};
+
+use crate::AppState;
+use crate::auth;
+use crate::error::AppError;
+use crate::store::{NewUser, TenantRow};
+
+/// The demo clinic's id.
+pub const DEMO_TENANT: &str = "demo-clinic";
+
+/// One seeded account, with what a person needs to sign in.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// The role.
+    pub role: &'static str,
+    /// The name.
+    pub name: &'static str,
+    /// Email to sign in with.
+    pub email: &'static str,
+    /// Password to sign in with.
+    pub password: &'static str,
+    /// The TOTP secret (base32) to add to an authenticator app.
+    pub totp_secret: String,
+    /// The `otpauth://` URI of that secret.
+    pub totp_uri: String,
+    /// One recovery code (the others are not printed).
+    pub recovery_code: String,
+}
+
+const ACCOUNTS: [(&str, &str, &str, &str); 4] = [
+    ("patient", "Alex Patient", "patient@demo.bizing.test", "demo patient password"),
+    ("receptionist", "Riley Reception", "reception@demo.bizing.test", "demo reception password"),
+    ("provider", "Dr. Dana Rivera", "provider@demo.bizing.test", "demo provider password"),
+    ("admin", "Avery Admin", "admin@demo.bizing.test", "demo admin password"),
+];
+
+/// Creates the demo clinic and accounts unless the clinic exists. Returns the accounts it
+/// created (none if the clinic was already there).
+///
+/// # Errors
+/// Database or key errors.
+pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccount>, AppError> {
+    if state.store.tenant(DEMO_TENANT).await?.is_some() {
+        return Ok(Vec::new());
+    }
+    let now = state.clock.now();
+    let tenant = TenantRow {
+        id: DEMO_TENANT.into(),
+        name: "Bizing Demo Clinic".into(),
+        time_zone: "America/New_York".into(),
+        data_key_wrapped: state.master.new_tenant_key(DEMO_TENANT)?,
+    };
+    state.store.insert_tenant(&tenant, now).await?;
+    let keys = state.master.tenant_keys(DEMO_TENANT, &tenant.data_key_wrapped)?;
+    let mut out = Vec::new();
+    for (role, name, email, password) in ACCOUNTS {
+        let internal = |e: &dyn std::fmt::Display| AppError::Internal(format!("demo {role}: {e}"));
+        // What a browser does at registration.
+        let params = KdfParams::generate(profile).map_err(|e| internal(&e))?;
+        let password_keys = derive_password_keys(password, &params).map_err(|e| internal(&e))?;
+        let pair = KeyPair::generate().map_err(|e| internal(&e))?;
+        let wrapped = pair.wrap_with_password(&password_keys.wrap_key).map_err(|e| internal(&e))?;
+        let codes = RecoveryCode::generate(10).map_err(|e| internal(&e))?;
+        let mut recovery = Vec::new();
+        for code in &codes {
+            let w = pair.wrap_with_recovery_code(code).map_err(|e| internal(&e))?;
+            recovery.push((code.hash().to_string(), w.to_string()));
+        }
+        let secret = TotpSecret::generate().map_err(|e| internal(&e))?;
+        let totp = Totp::new(secret, TotpParams::default(), tenant.name.clone(), email).map_err(|e| internal(&e))?;
+        let auth_key =
+            Base64UrlUnpadded::decode_vec(password_keys.auth_key.to_base64url().as_str()).map_err(|e| internal(&e))?;
+
+        // What the server does with it.
+        let id = auth::new_id()?;
+        let secret_text = totp.secret().to_base32();
+        let user = NewUser {
+            id: id.clone(),
+            tenant_id: DEMO_TENANT.into(),
+            role: role.into(),
+            email_index: keys.email_index(email),
+            email_enc: keys.encrypt("users", "email_enc", &id, email)?,
+            name_enc: keys.encrypt("users", "name_enc", &id, name)?,
+            auth_hash: auth::hash_auth_key(&auth_key)?,
+            kdf_params: params.to_string(),
+            public_key: pair.public_key().to_sec1().to_vec(),
+            wrapped_private_key: wrapped.to_string(),
+            recovery,
+            totp_secret_enc: Some(keys.encrypt("users", "totp_secret_enc", &id, &secret_text)?),
+        };
+        state.store.insert_user(&user, now).await?;
+        out.push(DemoAccount {
+            role,
+            name,
+            email,
+            password,
+            totp_secret: secret_text.to_string(),
+            totp_uri: totp.to_uri().to_string(),
+            recovery_code: codes.first().map(|c| c.to_display_string().to_string()).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,120 @@
+//! The reference booking server of the Bizing booking SDK.
+//!
+//! [`app`] builds the whole HTTP API as an axum `Router`, so tests drive it in-process and
+//! over a socket alike. Every error is RFC 9457 problem+json; every response carries the
+//! security headers; PHI is encrypted at rest; notes arrive sealed and stay sealed.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod session;
+pub mod store;
+pub mod vault;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::store::Store;
+use crate::vault::MasterKey;
+
+/// Largest request body accepted: notes are small, and 64 KiB of sealed note is ~48 KiB text.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Settings that tests and deployments change.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// A session ends after this long without a request (default 15 minutes).
+    pub session_idle_secs: i64,
+    /// A session ends this long after sign-in whatever happens (default 12 hours).
+    pub session_absolute_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { session_idle_secs: 15 * 60, session_absolute_secs: 12 * 60 * 60 }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The master key that wraps tenant data keys.
+    pub master: MasterKey,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub config: Config,
+    /// A hash to verify against for unknown accounts, so login takes the same time.
+    pub dummy_hash: Arc<String>,
+    fake_secret: Arc<zeroize::Zeroizing<[u8; 32]>>,
+}
+
+impl AppState {
+    /// State over an open store.
+    ///
+    /// # Errors
+    /// Internal if key derivation fails.
+    pub fn new(store: Store, master: MasterKey, clock: Arc<dyn Clock>, config: Config) -> Result<Self, AppError> {
+        let mut fake_secret = zeroize::Zeroizing::new([0u8; 32]);
+        // The fake pre-login answer must be stable across restarts: derive it from the
+        // master key rather than from fresh randomness.
+        master.derive(b"bizing prelogin fake v1", fake_secret.as_mut_slice())?;
+        let dummy_hash = Arc::new(auth::dummy_hash()?);
+        Ok(Self { store, master, clock, config, dummy_hash, fake_secret: Arc::new(fake_secret) })
+    }
+
+    /// The stable made-up KDF parameters for an unknown email.
+    ///
+    /// # Errors
+    /// Internal on a key-derivation failure.
+    pub fn fake_kdf_params(&self, tenant_id: &str, email: &str) -> Result<String, AppError> {
+        auth::fake_kdf_params(&self.fake_secret, tenant_id, email)
+    }
+}
+
+/// The content security policy of every response: nothing inline, wasm allowed to compile.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+                       img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                       form-action 'self'; frame-ancestors 'none'";
+
+/// The whole HTTP API.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/health", get(|| async { axum::Json(serde_json::json!({ "ok": true })) }))
+        .route("/api/auth/prelogin", post(auth::prelogin))
+        .route("/api/auth/register", post(auth::register))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/totp/enroll", post(auth::totp_enroll))
+        .route("/api/auth/totp/confirm", post(auth::totp_confirm))
+        .route("/api/auth/mfa", post(auth::mfa))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .fallback(|| async { AppError::NotFound });
+    let headers: [(HeaderName, &str); 7] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    let mut router = api.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state);
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    router
+}

@@ -1,0 +1,111 @@
+//! `bizing-server`: the reference booking server.
+//!
+//! ```text
+//! bizing-server [--listen 127.0.0.1:8080] [--database sqlite://bizing.db]
+//!               [--master-key-file master.key] [--demo]
+//! ```
+//! The master key comes from `BIZING_MASTER_KEY` (32 bytes, base64url) or the file, which is
+//! created with a fresh key if missing. `--demo` seeds the demo clinic and prints its accounts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use bizing_core::KdfProfile;
+use bizing_server::clock::SystemClock;
+use bizing_server::store::Store;
+use bizing_server::vault::MasterKey;
+use bizing_server::{AppState, Config, app, demo};
+
+struct Args {
+    listen: SocketAddr,
+    database: String,
+    master_key_file: PathBuf,
+    demo: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        database: "sqlite://bizing.db".into(),
+        master_key_file: PathBuf::from("master.key"),
+        demo: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--listen" => args.listen = value("--listen")?.parse().map_err(|e| format!("--listen: {e}"))?,
+            "--database" => args.database = value("--database")?,
+            "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
+            "--demo" => args.demo = true,
+            "--help" | "-h" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!(
+                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--demo]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bizing-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let master = match std::env::var("BIZING_MASTER_KEY") {
+        Ok(text) => MasterKey::from_text(&text),
+        Err(_) => MasterKey::load_or_create(&args.master_key_file),
+    }
+    .map_err(|e| e.to_string())?;
+    let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
+    let state = AppState::new(store, master, Arc::new(SystemClock), Config::default()).map_err(|e| e.to_string())?;
+    if args.demo {
+        let accounts = demo::seed(&state, KdfProfile::Interactive).await.map_err(|e| e.to_string())?;
+        print_accounts(&accounts);
+    }
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("listen {}: {e}", args.listen))?;
+    tracing::info!(address = %args.listen, "listening");
+    println!("bizing-server listening on http://{}", args.listen);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[allow(clippy::print_stdout)] // printing the demo accounts is the point of --demo
+fn print_accounts(accounts: &[demo::DemoAccount]) {
+    if accounts.is_empty() {
+        println!("demo clinic `{}` already seeded (accounts were printed when it was created)", demo::DEMO_TENANT);
+        return;
+    }
+    println!("Demo clinic `{}` — accounts (demo data only):", demo::DEMO_TENANT);
+    for a in accounts {
+        println!(
+            "  {:<13} {:<28} password: {:<24} TOTP secret: {}  recovery code: {}",
+            a.role, a.email, a.password, a.totp_secret, a.recovery_code
+        );
+    }
+}

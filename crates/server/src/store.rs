@@ -1,0 +1,481 @@
+//! All SQL lives here, behind plain functions, so a PostgreSQL backend can be added without
+//! touching the handlers. SQLite runs in WAL mode with foreign keys on.
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::error::AppError;
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone)]
+pub struct TenantRow {
+    /// The id (a slug).
+    pub id: String,
+    /// The clinic's name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// The data key, wrapped under the master key.
+    pub data_key_wrapped: Vec<u8>,
+}
+
+/// A user as stored (PHI columns still encrypted).
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// The id.
+    pub id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The role.
+    pub role: String,
+    /// Encrypted email.
+    pub email_enc: Vec<u8>,
+    /// Encrypted name.
+    pub name_enc: Vec<u8>,
+    /// Argon2id PHC string of the auth key.
+    pub auth_hash: String,
+    /// The client's KDF parameters.
+    pub kdf_params: String,
+    /// SEC1 public key.
+    pub public_key: Vec<u8>,
+    /// `bzk1.` under the password-derived wrap key.
+    pub wrapped_private_key: String,
+    /// Encrypted TOTP secret, once enrolled.
+    pub totp_secret_enc: Option<Vec<u8>>,
+    /// Encrypted TOTP secret awaiting confirmation.
+    pub totp_pending_enc: Option<Vec<u8>>,
+    /// The last TOTP step accepted.
+    pub totp_last_step: Option<i64>,
+    /// Failed attempts since the last success.
+    pub failed_attempts: i64,
+    /// Locked until this time, if locked.
+    pub locked_until: Option<i64>,
+}
+
+/// A session as stored.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// The user.
+    pub user_id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// Whether the second factor was given.
+    pub mfa_done: bool,
+    /// When it started.
+    pub created_at: i64,
+    /// Last request.
+    pub last_seen_at: i64,
+}
+
+/// A new user, PHI already encrypted.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The id.
+    pub id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// The role.
+    pub role: String,
+    /// Blind index of the email.
+    pub email_index: Vec<u8>,
+    /// Encrypted email.
+    pub email_enc: Vec<u8>,
+    /// Encrypted name.
+    pub name_enc: Vec<u8>,
+    /// Argon2id PHC string of the auth key.
+    pub auth_hash: String,
+    /// The client's KDF parameters.
+    pub kdf_params: String,
+    /// SEC1 public key.
+    pub public_key: Vec<u8>,
+    /// `bzk1.` under the wrap key.
+    pub wrapped_private_key: String,
+    /// (code hash, wrapped key) per recovery code.
+    pub recovery: Vec<(String, String)>,
+    /// Encrypted, already confirmed TOTP secret (seeded demo accounts only).
+    pub totp_secret_enc: Option<Vec<u8>>,
+}
+
+/// The columns [`user_row`] reads, as a literal so queries stay literal SQL.
+macro_rules! user_columns {
+    () => {
+        "id, tenant_id, role, email_enc, name_enc, auth_hash, kdf_params, public_key, \
+         wrapped_private_key, totp_secret_enc, totp_pending_enc, totp_last_step, failed_attempts, locked_until"
+    };
+}
+
+fn user_row(row: &sqlx::sqlite::SqliteRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        role: row.try_get("role")?,
+        email_enc: row.try_get("email_enc")?,
+        name_enc: row.try_get("name_enc")?,
+        auth_hash: row.try_get("auth_hash")?,
+        kdf_params: row.try_get("kdf_params")?,
+        public_key: row.try_get("public_key")?,
+        wrapped_private_key: row.try_get("wrapped_private_key")?,
+        totp_secret_enc: row.try_get("totp_secret_enc")?,
+        totp_pending_enc: row.try_get("totp_pending_enc")?,
+        totp_last_step: row.try_get("totp_last_step")?,
+        failed_attempts: row.try_get("failed_attempts")?,
+        locked_until: row.try_get("locked_until")?,
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and runs the migrations.
+    ///
+    /// # Errors
+    /// If the database cannot be opened or migrated.
+    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        let memory = url.contains(":memory:");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        // An in-memory database exists once per connection: keep exactly one.
+        let pool = SqlitePoolOptions::new().max_connections(if memory { 1 } else { 8 }).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// Creates a tenant.
+    ///
+    /// # Errors
+    /// Database errors (including a duplicate id).
+    pub async fn insert_tenant(&self, t: &TenantRow, now: i64) -> Result<(), AppError> {
+        sqlx::query("INSERT INTO tenants (id, name, time_zone, data_key_wrapped, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&t.id)
+            .bind(&t.name)
+            .bind(&t.time_zone)
+            .bind(&t.data_key_wrapped)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A tenant by id.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>, AppError> {
+        let row = sqlx::query("SELECT id, name, time_zone, data_key_wrapped FROM tenants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| -> Result<TenantRow, sqlx::Error> {
+                Ok(TenantRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    time_zone: r.try_get("time_zone")?,
+                    data_key_wrapped: r.try_get("data_key_wrapped")?,
+                })
+            })
+            .transpose()?)
+    }
+
+    /// Creates a user with their recovery codes, in one transaction.
+    ///
+    /// # Errors
+    /// [`AppError::Conflict`] if the email is taken in that tenant; database errors.
+    pub async fn insert_user(&self, u: &NewUser, now: i64) -> Result<(), AppError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, tenant_id, role, email_index, email_enc, name_enc, auth_hash, kdf_params, \
+             public_key, wrapped_private_key, totp_secret_enc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, email_index) DO NOTHING",
+        )
+        .bind(&u.id)
+        .bind(&u.tenant_id)
+        .bind(&u.role)
+        .bind(&u.email_index)
+        .bind(&u.email_enc)
+        .bind(&u.name_enc)
+        .bind(&u.auth_hash)
+        .bind(&u.kdf_params)
+        .bind(&u.public_key)
+        .bind(&u.wrapped_private_key)
+        .bind(&u.totp_secret_enc)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(AppError::Conflict {
+                kind: "account-exists",
+                detail: "an account with this email already exists; sign in instead".into(),
+            });
+        }
+        for (slot, (hash, wrapped)) in u.recovery.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO recovery_codes (user_id, slot, code_hash, wrapped_private_key) VALUES (?, ?, ?, ?)",
+            )
+            .bind(&u.id)
+            .bind(i64::try_from(slot).unwrap_or(i64::MAX))
+            .bind(hash)
+            .bind(wrapped)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user by tenant and email blind index.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn user_by_email(&self, tenant_id: &str, email_index: &[u8]) -> Result<Option<UserRow>, AppError> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = ? AND email_index = ?");
+        let row = sqlx::query(sql).bind(tenant_id).bind(email_index).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(user_row).transpose()?)
+    }
+
+    /// A user by id, within a tenant.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn user(&self, tenant_id: &str, id: &str) -> Result<Option<UserRow>, AppError> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = ? AND id = ?");
+        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(user_row).transpose()?)
+    }
+
+    /// Records a failed attempt; locks the account once `max` failures accumulate.
+    /// Returns the lock time if now locked.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_failure(&self, user_id: &str, max: i64, lock_until: i64) -> Result<Option<i64>, AppError> {
+        let row = sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_until END \
+             WHERE id = ? RETURNING locked_until, failed_attempts",
+        )
+        .bind(max)
+        .bind(lock_until)
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let failures: i64 = row.try_get("failed_attempts")?;
+        Ok(if failures >= max { row.try_get("locked_until")? } else { None })
+    }
+
+    /// Clears failed attempts after a success.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn clear_failures(&self, user_id: &str) -> Result<(), AppError> {
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a TOTP secret awaiting confirmation.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_pending_totp(&self, user_id: &str, secret_enc: &[u8]) -> Result<(), AppError> {
+        sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?")
+            .bind(secret_enc)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Makes the pending TOTP secret the account's, recording `step` as used.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn confirm_totp(&self, user_id: &str, secret_enc: &[u8], step: i64) -> Result<(), AppError> {
+        sqlx::query(
+            "UPDATE users SET totp_secret_enc = ?, totp_pending_enc = NULL, totp_last_step = ?, \
+             failed_attempts = 0, locked_until = NULL WHERE id = ?",
+        )
+        .bind(secret_enc)
+        .bind(step)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Accepts TOTP `step` for the user only if it is later than the last accepted step
+    /// (atomically, so two concurrent requests cannot both use one code). Returns whether it
+    /// was accepted.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn accept_totp_step(&self, user_id: &str, step: i64) -> Result<bool, AppError> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = ?, failed_attempts = 0, locked_until = NULL \
+             WHERE id = ? AND (totp_last_step IS NULL OR totp_last_step < ?)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .bind(step)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The unused recovery-code hashes of a user, by slot.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn recovery_slots(&self, user_id: &str) -> Result<Vec<(i64, Option<String>)>, AppError> {
+        let rows = sqlx::query("SELECT slot, code_hash FROM recovery_codes WHERE user_id = ? ORDER BY slot")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("slot")?, r.try_get("code_hash")?))).collect()
+    }
+
+    /// Marks a recovery code used, if it still was unused. Returns whether it was.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn use_recovery_slot(&self, user_id: &str, slot: i64) -> Result<bool, AppError> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET code_hash = NULL WHERE user_id = ? AND slot = ? AND code_hash IS NOT NULL",
+        )
+        .bind(user_id)
+        .bind(slot)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Starts a session.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        tenant_id: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, tenant_id, mfa_done, created_at, last_seen_at) \
+             VALUES (?, ?, ?, 0, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(tenant_id)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A session by token hash.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT user_id, tenant_id, mfa_done, created_at, last_seen_at FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| -> Result<SessionRow, sqlx::Error> {
+                Ok(SessionRow {
+                    user_id: r.try_get("user_id")?,
+                    tenant_id: r.try_get("tenant_id")?,
+                    mfa_done: r.try_get::<i64, _>("mfa_done")? != 0,
+                    created_at: r.try_get("created_at")?,
+                    last_seen_at: r.try_get("last_seen_at")?,
+                })
+            })
+            .transpose()?)
+    }
+
+    /// Notes activity on a session.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), AppError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a session's second factor given.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn complete_mfa(&self, token_hash: &[u8], now: i64) -> Result<(), AppError> {
+        sqlx::query("UPDATE sessions SET mfa_done = 1, last_seen_at = ? WHERE token_hash = ?")
+            .bind(now)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a session.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), AppError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Records a security event (no PHI: kinds are fixed words).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn security_event(
+        &self,
+        tenant_id: &str,
+        user_id: Option<&str>,
+        kind: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query("INSERT INTO security_events (tenant_id, user_id, kind, at) VALUES (?, ?, ?, ?)")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(kind)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The kinds of a user's security events, oldest first (for tests and the admin view).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn security_events(&self, user_id: &str) -> Result<Vec<String>, AppError> {
+        let rows = sqlx::query("SELECT kind FROM security_events WHERE user_id = ? ORDER BY id")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("kind")?)).collect()
+    }
+}
