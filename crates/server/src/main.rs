@@ -86,13 +86,18 @@ async fn run(args: Args) -> Result<(), String> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("listen {}: {e}", args.listen))?;
     tracing::info!(address = %args.listen, "listening");
-    println!("bizing-server listening on http://{}", args.listen);
+    announce(args.listen);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+#[allow(clippy::print_stdout)] // the one line a person starting the server looks for
+fn announce(address: SocketAddr) {
+    println!("bizing-server listening on http://{address}");
 }
 
 #[allow(clippy::print_stdout)] // printing the demo accounts is the point of --demo
