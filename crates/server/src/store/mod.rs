@@ -1,0 +1,90 @@
+//! All SQL lives in this module (one file per area), behind plain functions, so a PostgreSQL backend can be added without
+//! touching the handlers. SQLite runs in WAL mode with foreign keys on.
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+mod accounts;
+
+pub use accounts::{NewUser, SessionRow, UserRow};
+
+use crate::error::AppError;
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone)]
+pub struct TenantRow {
+    /// The id (a slug).
+    pub id: String,
+    /// The clinic's name.
+    pub name: String,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// The data key, wrapped under the master key.
+    pub data_key_wrapped: Vec<u8>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or `sqlite::memory:`)
+    /// and runs the migrations.
+    ///
+    /// # Errors
+    /// If the database cannot be opened or migrated.
+    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        let memory = url.contains(":memory:");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        // An in-memory database exists once per connection: keep exactly one.
+        let pool = SqlitePoolOptions::new().max_connections(if memory { 1 } else { 8 }).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    /// Creates a tenant.
+    ///
+    /// # Errors
+    /// Database errors (including a duplicate id).
+    pub async fn insert_tenant(&self, t: &TenantRow, now: i64) -> Result<(), AppError> {
+        sqlx::query("INSERT INTO tenants (id, name, time_zone, data_key_wrapped, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&t.id)
+            .bind(&t.name)
+            .bind(&t.time_zone)
+            .bind(&t.data_key_wrapped)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A tenant by id.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>, AppError> {
+        let row = sqlx::query("SELECT id, name, time_zone, data_key_wrapped FROM tenants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| -> Result<TenantRow, sqlx::Error> {
+                Ok(TenantRow {
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
+                    time_zone: r.try_get("time_zone")?,
+                    data_key_wrapped: r.try_get("data_key_wrapped")?,
+                })
+            })
+            .transpose()?)
+    }
+}
