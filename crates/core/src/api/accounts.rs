@@ -1,8 +1,4 @@
-//! Wire types of the booking API: request and response bodies, shared by the server and its
-//! clients so both sides agree by construction. JSON field names are camelCase.
-//!
-//! Binary values travel as unpadded base64url strings; envelopes and wrapped keys in their
-//! text forms (`bze1.…`, `bzk1.…`).
+//! Accounts, sign-in and the second factor.
 
 use serde::{Deserialize, Serialize};
 
@@ -120,20 +116,4 @@ pub struct Me {
     pub public_key: String,
     /// Recovery codes not yet used.
     pub recovery_codes_left: u32,
-}
-
-/// An RFC 9457 problem, as every error response carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Problem {
-    /// A stable URI naming the kind of problem, e.g. `urn:bizing:problem:session-expired`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A short human summary of the kind.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// What went wrong here and what to do.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
 }
