@@ -27,6 +27,9 @@ pub enum AppError {
     /// Signed in, but not allowed.
     #[error("not allowed")]
     Forbidden,
+    /// The patient must acknowledge the current Notice of Privacy Practices first.
+    #[error("the notice of privacy practices must be acknowledged")]
+    NppRequired,
     /// Not found, or not yours (the two are deliberately indistinguishable).
     #[error("not found")]
     NotFound,
@@ -94,6 +97,12 @@ impl IntoResponse for AppError {
             }
             Self::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", None),
             Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", "Not found", None),
+            Self::NppRequired => problem(
+                StatusCode::FORBIDDEN,
+                "npp-acknowledgment-required",
+                "Notice of Privacy Practices not acknowledged",
+                Some("read the clinic's current notice and acknowledge it (POST /api/npp/ack) to continue".into()),
+            ),
             Self::Conflict { kind, detail } => problem(StatusCode::CONFLICT, kind, "Conflict", Some(detail)),
             Self::TooMany { kind, detail, retry_after } => {
                 let mut response = problem(StatusCode::TOO_MANY_REQUESTS, kind, "Too many attempts", Some(detail));

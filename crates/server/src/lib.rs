@@ -11,6 +11,8 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod npp;
+pub mod ratelimit;
 pub mod session;
 pub mod store;
 pub mod vault;
@@ -102,6 +104,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/mfa", post(auth::mfa))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
+        .route("/api/clinics/{tenant}/npp", get(npp::current))
+        .route("/api/npp", post(npp::publish))
+        .route("/api/npp/ack", post(npp::acknowledge))
+        .route("/api/npp/status", get(npp::status))
         .fallback(|| async { AppError::NotFound });
     let headers: [(HeaderName, &str); 7] = [
         (header::CONTENT_SECURITY_POLICY, CSP),
@@ -112,7 +118,10 @@ pub fn app(state: AppState) -> Router {
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
-    let mut router = api.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state);
+    let mut router = api
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state);
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }

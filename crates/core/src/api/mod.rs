@@ -7,8 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod npp;
 
 pub use accounts::*;
+pub use npp::*;
 
 /// An RFC 9457 problem, as every error response carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -400,4 +400,18 @@ impl Store {
             .await?;
         rows.iter().map(|r| Ok(r.try_get("kind")?)).collect()
     }
+
+    /// Sets a user's role within their tenant. Returns whether the user exists there.
+    ///
+    /// # Errors
+    /// Database errors (including a role the schema does not allow).
+    pub async fn set_role(&self, tenant_id: &str, user_id: &str, role: &str) -> Result<bool, AppError> {
+        let done = sqlx::query("UPDATE users SET role = ? WHERE tenant_id = ? AND id = ?")
+            .bind(role)
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -7,8 +7,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 mod accounts;
+mod npp;
 
 pub use accounts::{NewUser, SessionRow, UserRow};
+pub use npp::{AckRow, NppRow};
 
 use crate::error::AppError;
 

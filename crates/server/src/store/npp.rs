@@ -1,0 +1,142 @@
+//! Notice of Privacy Practices versions and acknowledgments.
+
+use sqlx::Row;
+
+use super::Store;
+use crate::error::AppError;
+
+/// A published version.
+#[derive(Debug, Clone)]
+pub struct NppRow {
+    /// SHA-256 of the text, hex.
+    pub hash: String,
+    /// The text.
+    pub text: String,
+    /// When published.
+    pub published_at: i64,
+}
+
+/// An acknowledgment.
+#[derive(Debug, Clone)]
+pub struct AckRow {
+    /// The version acknowledged.
+    pub version_hash: String,
+    /// When.
+    pub acknowledged_at: i64,
+    /// `portal` or `widget`.
+    pub channel: String,
+}
+
+impl Store {
+    /// Publishes a version (publishing the same text again makes it current again).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn publish_npp(
+        &self,
+        tenant_id: &str,
+        hash: &str,
+        text: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO npp_versions (tenant_id, hash, text, published_at, published_by) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, hash) DO UPDATE SET published_at = excluded.published_at, \
+             published_by = excluded.published_by",
+        )
+        .bind(tenant_id)
+        .bind(hash)
+        .bind(text)
+        .bind(now)
+        .bind(by)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The current (latest published) version.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn current_npp(&self, tenant_id: &str) -> Result<Option<NppRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT hash, text, published_at FROM npp_versions WHERE tenant_id = ? \
+             ORDER BY published_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| -> Result<NppRow, sqlx::Error> {
+                Ok(NppRow {
+                    hash: r.try_get("hash")?,
+                    text: r.try_get("text")?,
+                    published_at: r.try_get("published_at")?,
+                })
+            })
+            .transpose()?)
+    }
+
+    /// Records an acknowledgment.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn acknowledge_npp(&self, tenant_id: &str, user_id: &str, ack: &AckRow) -> Result<(), AppError> {
+        sqlx::query(
+            "INSERT INTO npp_acks (tenant_id, user_id, version_hash, acknowledged_at, channel) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .bind(&ack.version_hash)
+        .bind(ack.acknowledged_at)
+        .bind(&ack.channel)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A user's latest acknowledgment.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn last_npp_ack(&self, tenant_id: &str, user_id: &str) -> Result<Option<AckRow>, AppError> {
+        let row = sqlx::query(
+            "SELECT version_hash, acknowledged_at, channel FROM npp_acks WHERE tenant_id = ? AND user_id = ? \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| -> Result<AckRow, sqlx::Error> {
+                Ok(AckRow {
+                    version_hash: r.try_get("version_hash")?,
+                    acknowledged_at: r.try_get("acknowledged_at")?,
+                    channel: r.try_get("channel")?,
+                })
+            })
+            .transpose()?)
+    }
+
+    /// Counts a request in `bucket` for the window starting at `window_start`; returns the
+    /// count so far in that window (this request included).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, AppError> {
+        let row = sqlx::query(
+            "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) \
+             ON CONFLICT (bucket) DO UPDATE SET \
+               count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END, \
+               window_start = excluded.window_start \
+             RETURNING count",
+        )
+        .bind(bucket)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("count")?)
+    }
+}

@@ -1,0 +1,130 @@
+//! Notice of Privacy Practices and rate limits.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use axum::http::{StatusCode, header};
+use bizing_core::NppVersion;
+use bizing_server::Config;
+use common::{Patient, TENANT, TestApp};
+use serde_json::json;
+
+/// A signed-in user of `role` (registered as a patient, then given the role).
+async fn signed_in(app: &TestApp, email: &str, role: &str) -> String {
+    let mut user = Patient::new(email, email);
+    let cookie = user.sign_up(app, TENANT).await;
+    let id = app.call("GET", "/api/me", None, Some(&cookie)).await.json["userId"].as_str().unwrap().to_owned();
+    assert!(app.state.store.set_role(TENANT, &id, role).await.unwrap());
+    cookie
+}
+
+#[tokio::test]
+async fn publish_acknowledge_and_renew() {
+    let year = Config { session_idle_secs: 400 * 86_400, session_absolute_secs: 400 * 86_400 };
+    let app = TestApp::with_config(year).await;
+    let admin = signed_in(&app, "admin@example.com", "admin").await;
+    let patient = signed_in(&app, "pat@example.com", "patient").await;
+
+    // Nothing published: nothing to acknowledge, and no notice to show.
+    let status = app.call("GET", "/api/npp/status", None, Some(&patient)).await;
+    assert_eq!(status.json["needsAcknowledgment"], false);
+    assert_eq!(app.call("GET", &format!("/api/clinics/{TENANT}/npp"), None, None).await.status, StatusCode::NOT_FOUND);
+
+    // Only admins publish.
+    let text = "NOTICE OF PRIVACY PRACTICES\nThis notice describes how medical information about you may be used.";
+    assert_eq!(
+        app.call("POST", "/api/npp", Some(json!({ "text": text })), Some(&patient)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let published = app.call("POST", "/api/npp", Some(json!({ "text": text })), Some(&admin)).await;
+    assert_eq!(published.status, StatusCode::CREATED, "{}", published.json);
+    let hash = NppVersion::new(text).hash().to_string();
+    assert_eq!(published.json["hash"], hash);
+
+    // Public, for the widget: the full text and its hash.
+    let notice = app.call("GET", &format!("/api/clinics/{TENANT}/npp"), None, None).await;
+    assert_eq!(notice.json["text"], text);
+    assert_eq!(notice.json["hash"], hash);
+
+    let status = app.call("GET", "/api/npp/status", None, Some(&patient)).await;
+    assert_eq!(status.json["needsAcknowledgment"], true);
+    assert_eq!(status.json["currentHash"], hash);
+
+    let stale = app
+        .call(
+            "POST",
+            "/api/npp/ack",
+            Some(json!({ "versionHash": "00".repeat(32), "channel": "portal" })),
+            Some(&patient),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.problem_type(), "urn:bizing:problem:npp-outdated");
+    let bad_channel = app
+        .call("POST", "/api/npp/ack", Some(json!({ "versionHash": hash, "channel": "email" })), Some(&patient))
+        .await;
+    assert_eq!(bad_channel.status, StatusCode::BAD_REQUEST);
+    let ok = app
+        .call("POST", "/api/npp/ack", Some(json!({ "versionHash": hash, "channel": "portal" })), Some(&patient))
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    let status = app.call("GET", "/api/npp/status", None, Some(&patient)).await;
+    assert_eq!(status.json["needsAcknowledgment"], false);
+    assert_eq!(status.json["lastAcknowledgment"]["channel"], "portal");
+
+    // A year later it is asked again.
+    app.clock.advance(365 * 86_400);
+    let status = app.call("GET", "/api/npp/status", None, Some(&patient)).await;
+    assert_eq!(status.json["needsAcknowledgment"], true);
+    let ok = app
+        .call("POST", "/api/npp/ack", Some(json!({ "versionHash": hash, "channel": "widget" })), Some(&patient))
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+
+    // A new version is asked again at once.
+    let v2 = format!("{text}\nRevised.");
+    app.call("POST", "/api/npp", Some(json!({ "text": v2 })), Some(&admin)).await;
+    let status = app.call("GET", "/api/npp/status", None, Some(&patient)).await;
+    assert_eq!(status.json["needsAcknowledgment"], true);
+    assert_eq!(status.json["currentHash"], NppVersion::new(&v2).hash().to_string());
+
+    // The gate other endpoints use.
+    let me = app.call("GET", "/api/me", None, Some(&patient)).await;
+    let uid = me.json["userId"].as_str().unwrap();
+    let refused = bizing_server::npp::ensure_acknowledged(&app.state, TENANT, uid, "patient").await.unwrap_err();
+    let response = axum::response::IntoResponse::into_response(refused);
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(bizing_server::npp::ensure_acknowledged(&app.state, TENANT, uid, "receptionist").await.is_ok());
+
+    // Empty and oversized notices are refused.
+    for text in [String::new(), "x".repeat(101 * 1024)] {
+        let res = app.call("POST", "/api/npp", Some(json!({ "text": text })), Some(&admin)).await;
+        assert!(res.status == StatusCode::BAD_REQUEST || res.status == StatusCode::PAYLOAD_TOO_LARGE, "{}", res.status);
+    }
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let app = TestApp::new().await;
+    for i in 0..100 {
+        let res = app.call("GET", "/api/health", None, None).await;
+        assert_eq!(res.status, StatusCode::OK, "request {i}");
+    }
+    let limited = app.call("GET", "/api/health", None, None).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.problem_type(), "urn:bizing:problem:rate-limited");
+    let retry: i64 = limited.headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    app.clock.advance(retry);
+    assert_eq!(app.call("GET", "/api/health", None, None).await.status, StatusCode::OK);
+
+    // PHI reads have their own, lower limit per session.
+    let cookie = signed_in(&app, "reader@example.com", "patient").await;
+    app.clock.advance(60); // a fresh window: signing in already read /api/me once
+    let mut statuses = Vec::new();
+    for _ in 0..31 {
+        statuses.push(app.call("GET", "/api/me", None, Some(&cookie)).await.status);
+    }
+    assert!(statuses[..30].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
+}
