@@ -28,7 +28,35 @@ pub(crate) fn run(root: &Path) -> Result<(), Failure> {
     wasm_target(root)?;
     wasm_bindgen_cli(root)?;
     chromium(root)?;
-    npm_dirs(root)
+    npm_dirs(root)?;
+    python_venv(root)
+}
+
+/// Where the Python interop tests' virtual environment lives (inside `target/`).
+pub(crate) const PYTHON_VENV: &str = "target/py";
+/// The Python interop tests' pinned requirements.
+pub(crate) const PYTHON_REQUIREMENTS: &str = "tests/interop-python/requirements.txt";
+
+/// A virtual environment with the Python interop tests' requirements (the `cryptography`
+/// package), reinstalled when the requirements file is newer than the environment's marker.
+pub(crate) fn python_venv(root: &Path) -> Result<(), Failure> {
+    let venv = root.join(PYTHON_VENV);
+    let marker = venv.join(".requirements-installed");
+    let requirements = root.join(PYTHON_REQUIREMENTS);
+    match (modified(&marker), modified(&requirements)) {
+        (Some(done), Some(wanted)) if done >= wanted => {
+            note(&format!("{PYTHON_VENV}: Python requirements up to date"));
+            return Ok(());
+        }
+        _ => {}
+    }
+    let hint = "install Python 3 with its venv module (Debian: python3-venv), check access to PyPI, then rerun";
+    Cmd::new(root, "python3").args(["-m", "venv", PYTHON_VENV]).hint(hint).run()?;
+    Cmd::new(root, &venv.join("bin").join("pip").to_string_lossy())
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r", PYTHON_REQUIREMENTS])
+        .hint(hint)
+        .run()?;
+    std::fs::write(&marker, b"").map_err(|e| Failure::new(format!("cannot write {}: {e}", marker.display()), hint))
 }
 
 fn note(message: &str) {

@@ -209,6 +209,12 @@ fn interop(root: &Path) -> Result<(), Failure> {
             "see the failing cases above (marked ✖); if a module is missing, run \
              `cargo xtask test --only setup` to install {INTEROP_DIR}'s npm dependencies"
         ))
+        .run()?;
+    // The access-log format checked by a verifier written in Python from the document alone.
+    setup::python_venv(root)?;
+    Cmd::new(root, &root.join(setup::PYTHON_VENV).join("bin").join("python").to_string_lossy())
+        .arg(root.join("tests").join("interop-python").join("verify_access_log.py"))
+        .hint("see the failed checks above; docs/access-log-format.md and the Rust verifier disagree")
         .run()
 }
 

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access_log;
 pub mod api;
 pub mod clinic;
 pub mod envelope;
@@ -18,6 +19,9 @@ pub mod signature;
 pub mod totp;
 pub mod wrap;
 
+pub use access_log::{
+    AccessEvent, AccessLogError, AccessLogVerifier, Checkpoint, CheckpointError, CheckpointSigner, TreeHead,
+};
 pub use clinic::ClinicKey;
 pub use envelope::{Context, Envelope, EnvelopeError, SealOptions};
 pub use idle::{IdleConfig, IdleEvent, IdleMachine, IdleOutput, IdleState, TimeoutReason};

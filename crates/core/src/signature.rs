@@ -5,7 +5,7 @@ use core::fmt;
 
 use p256::ecdsa::signature::Verifier;
 
-use crate::keys::KeyError;
+use crate::keys::{KeyError, SEC1_UNCOMPRESSED_LEN};
 
 /// Length of an IEEE P1363 (r || s) P-256 signature.
 pub const SIGNATURE_LEN: usize = 64;
@@ -42,6 +42,19 @@ impl VerifyingKey {
         }
         let signature = p256::ecdsa::Signature::from_slice(signature).map_err(|_| SignatureError)?;
         self.0.verify(message, &signature).map_err(|_| SignatureError)
+    }
+
+    /// The 65-byte SEC1 uncompressed encoding of the point, whichever form it was imported
+    /// from (checkpoint key ids hash this form).
+    #[must_use]
+    pub fn to_sec1(&self) -> [u8; SEC1_UNCOMPRESSED_LEN] {
+        let point = self.0.to_sec1_point(false);
+        let mut out = [0u8; SEC1_UNCOMPRESSED_LEN];
+        // An uncompressed P-256 point is always 65 bytes.
+        if let Some(bytes) = point.as_bytes().get(..SEC1_UNCOMPRESSED_LEN) {
+            out.copy_from_slice(bytes);
+        }
+        out
     }
 }
 

@@ -28,6 +28,11 @@ fn envelope_parse_corpus() {
 }
 
 #[test]
+fn access_log_parse_corpus() {
+    replay("access_log_parse", checks::access_log);
+}
+
+#[test]
 fn text_inputs_corpus() {
     replay("text_inputs", checks::text);
 }

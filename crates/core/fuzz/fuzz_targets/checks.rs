@@ -91,3 +91,20 @@ pub fn text(data: &[u8]) {
     }
     let _ = text.parse::<NppHash>();
 }
+
+/// Access-log inputs a patient's client receives from the server never panic: signed
+/// checkpoints, stored tree heads, canonical events; what parses re-encodes exactly.
+pub fn access_log(data: &[u8]) {
+    use bizing_core::access_log::{AccessEvent, CheckpointSigner, TreeHead, verify_checkpoint};
+    if let Ok(event) = AccessEvent::from_canonical_bytes(data) {
+        assert_eq!(event.to_canonical_bytes().as_deref(), Ok(data), "events have one encoding");
+    }
+    let Ok(text) = core::str::from_utf8(data) else { return };
+    if let Ok(head) = text.parse::<TreeHead>() {
+        assert_eq!(head.to_string(), text, "tree heads have one text form");
+    }
+    // A fixed key, so signed notes in the corpus reach the signature check.
+    if let Ok(signer) = CheckpointSigner::from_secret_bytes("bizing.test/log", &FROZEN_SCALAR) {
+        let _ = verify_checkpoint(text, "bizing.test/log", signer.verifying_key(), "bizing.test/log");
+    }
+}
