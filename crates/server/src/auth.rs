@@ -19,6 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::AppState;
+use crate::access_log;
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::session::{self, AnySession, Authenticated};
@@ -353,12 +354,31 @@ pub async fn me(State(state): State<AppState>, Authenticated(s): Authenticated) 
     let user = load_user(&state, &s).await?;
     let keys = tenant_keys(&state, &s.tenant_id).await?;
     let left = state.store.recovery_slots(&user.id).await?.iter().filter(|(_, h)| h.is_some()).count();
+    let name = keys.decrypt("users", "name_enc", &user.id, &user.name_enc)?;
+    let email = keys.decrypt("users", "email_enc", &user.id, &user.email_enc)?;
+    if user.role == "patient" {
+        // Reading a patient's contact details is an access to their record: logged first.
+        let who = access_log::Who { user_id: user.id.clone(), role: user.role.clone(), display_name: name.clone() };
+        let event = access_log::event(
+            &state,
+            &user.tenant_id,
+            access_log::Access {
+                patient_id: &user.id,
+                who: &who,
+                kind: access_log::LogResource::PROFILE,
+                resource_id: &user.id,
+                action: access_log::LogAction::VIEW,
+                from: "api",
+            },
+        )?;
+        access_log::record(&state, &user.tenant_id, &[event]).await?;
+    }
     Ok(Json(Me {
         user_id: user.id.clone(),
         tenant_id: user.tenant_id.clone(),
         role: user.role.clone(),
-        name: keys.decrypt("users", "name_enc", &user.id, &user.name_enc)?,
-        email: keys.decrypt("users", "email_enc", &user.id, &user.email_enc)?,
+        name,
+        email,
         public_key: Base64UrlUnpadded::encode_string(&user.public_key),
         recovery_codes_left: u32::try_from(left).unwrap_or(0),
     }))

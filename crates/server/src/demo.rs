@@ -8,7 +8,7 @@ use bizing_core::{KdfParams, KdfProfile, KeyPair, RecoveryCode, Totp, TotpParams
 use crate::AppState;
 use crate::auth;
 use crate::error::AppError;
-use crate::store::{NewUser, TenantRow};
+use crate::store::{NewUser, ProviderRow, ScheduleRow, ServiceRow, TenantRow};
 
 /// The demo clinic's id.
 pub const DEMO_TENANT: &str = "demo-clinic";
@@ -94,6 +94,9 @@ pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccou
             totp_secret_enc: Some(keys.encrypt("users", "totp_secret_enc", &id, &secret_text)?),
         };
         state.store.insert_user(&user, now).await?;
+        if role == "provider" {
+            seed_schedule(state, &id, name).await?;
+        }
         out.push(DemoAccount {
             role,
             name,
@@ -105,4 +108,41 @@ pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccou
         });
     }
     Ok(out)
+}
+
+/// The demo services, and the demo provider bookable Monday to Friday, 09:00-12:00 and
+/// 13:00-17:00 clinic time.
+async fn seed_schedule(state: &AppState, provider_user_id: &str, name: &str) -> Result<(), AppError> {
+    for (id, service, minutes) in [
+        ("new-patient", "New patient visit", 60),
+        ("follow-up", "Follow-up visit", 30),
+        ("check-in", "Check-in call", 15),
+    ] {
+        let row = ServiceRow {
+            id: format!("{DEMO_TENANT}-{id}"),
+            tenant_id: DEMO_TENANT.into(),
+            name: service.into(),
+            duration_minutes: minutes,
+            active: true,
+        };
+        state.store.insert_service(&row).await?;
+    }
+    let provider = ProviderRow {
+        id: format!("{DEMO_TENANT}-provider-1"),
+        tenant_id: DEMO_TENANT.into(),
+        user_id: provider_user_id.into(),
+        display_name: name.into(),
+        active: true,
+    };
+    state.store.insert_provider(&provider).await?;
+    let windows: Vec<ScheduleRow> = (1..=5)
+        .flat_map(|weekday| {
+            [(9 * 60, 12 * 60), (13 * 60, 17 * 60)].map(|(start_minute, end_minute)| ScheduleRow {
+                weekday,
+                start_minute,
+                end_minute,
+            })
+        })
+        .collect();
+    state.store.set_weekly_schedule(DEMO_TENANT, &provider.id, &windows).await
 }

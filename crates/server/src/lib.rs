@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access_log;
 pub mod auth;
 pub mod clock;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod npp;
 pub mod ratelimit;
+pub mod scheduling;
 pub mod session;
 pub mod store;
 pub mod vault;
@@ -105,9 +107,18 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
         .route("/api/clinics/{tenant}/npp", get(npp::current))
+        .route("/api/clinics/{tenant}/log-key", get(access_log::log_key))
+        .route("/api/access-log", get(access_log::page))
         .route("/api/npp", post(npp::publish))
         .route("/api/npp/ack", post(npp::acknowledge))
         .route("/api/npp/status", get(npp::status))
+        .route("/api/clinics/{tenant}/services", get(scheduling::services))
+        .route("/api/clinics/{tenant}/providers", get(scheduling::providers))
+        .route("/api/clinics/{tenant}/slots", get(scheduling::slots))
+        .route("/api/bookings", get(scheduling::list).post(scheduling::create))
+        .route("/api/bookings/{id}", get(scheduling::get_one))
+        .route("/api/bookings/{id}/cancel", post(scheduling::cancel))
+        .route("/api/bookings/{id}/reschedule", post(scheduling::reschedule))
         .fallback(|| async { AppError::NotFound });
     let headers: [(HeaderName, &str); 7] = [
         (header::CONTENT_SECURITY_POLICY, CSP),

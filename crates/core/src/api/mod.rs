@@ -7,10 +7,14 @@
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod log;
 mod npp;
+mod scheduling;
 
 pub use accounts::*;
+pub use log::*;
 pub use npp::*;
+pub use scheduling::*;
 
 /// An RFC 9457 problem, as every error response carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,10 +7,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 mod accounts;
+mod log;
 mod npp;
+mod scheduling;
 
 pub use accounts::{NewUser, SessionRow, UserRow};
+pub use log::NewLeaf;
 pub use npp::{AckRow, NppRow};
+pub use scheduling::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow};
 
 use crate::error::AppError;
 

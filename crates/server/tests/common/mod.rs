@@ -201,3 +201,56 @@ impl TestApp {
         u64::try_from(bizing_server::clock::Clock::now(&self.clock)).unwrap()
     }
 }
+
+impl Patient {
+    /// Creates this person as a staff account with `role` directly in the store (as an
+    /// admin would, with an enrolled authenticator), then signs in with both factors;
+    /// returns the signed-in cookie.
+    pub async fn sign_up_as(&mut self, app: &TestApp, tenant: &str, role: &str) -> String {
+        let tenant_row = app.state.store.tenant(tenant).await.unwrap().unwrap();
+        let keys = app.state.master.tenant_keys(tenant, &tenant_row.data_key_wrapped).unwrap();
+        let pk = derive_password_keys(&self.password, &self.params).unwrap();
+        let auth_key = Base64UrlUnpadded::decode_vec(pk.auth_key.to_base64url().as_str()).unwrap();
+        let totp = Totp::new(
+            bizing_core::TotpSecret::generate().unwrap(),
+            bizing_core::TotpParams::default(),
+            tenant_row.name.clone(),
+            self.email.clone(),
+        )
+        .unwrap();
+        let id = bizing_server::auth::new_id().unwrap();
+        let secret_text = totp.secret().to_base32();
+        let user = bizing_server::store::NewUser {
+            id: id.clone(),
+            tenant_id: tenant.into(),
+            role: role.into(),
+            email_index: keys.email_index(&self.email),
+            email_enc: keys.encrypt("users", "email_enc", &id, &self.email).unwrap(),
+            name_enc: keys.encrypt("users", "name_enc", &id, &self.name).unwrap(),
+            auth_hash: bizing_server::auth::hash_auth_key(&auth_key).unwrap(),
+            kdf_params: self.params.to_string(),
+            public_key: self.keys.public_key().to_sec1().to_vec(),
+            wrapped_private_key: self.keys.wrap_with_password(&pk.wrap_key).unwrap().to_string(),
+            recovery: Vec::new(),
+            totp_secret_enc: Some(keys.encrypt("users", "totp_secret_enc", &id, &secret_text).unwrap()),
+        };
+        app.state.store.insert_user(&user, i64::try_from(app.clock_now()).unwrap()).await.unwrap();
+        let res = self.login(app, tenant).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.json);
+        let cookie = res.cookie().unwrap();
+        let code = totp.code_at(app.clock_now());
+        let res = app.call("POST", "/api/auth/mfa", Some(serde_json::json!({ "code": code })), Some(&cookie)).await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.json);
+        self.totp = Some(totp);
+        cookie
+    }
+}
+
+impl TestApp {
+    /// The user id behind a signed-in cookie.
+    pub async fn user_id(&self, cookie: &str) -> String {
+        let me = self.call("GET", "/api/me", None, Some(cookie)).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.json);
+        me.json["userId"].as_str().unwrap().to_owned()
+    }
+}

@@ -1,0 +1,552 @@
+//! Services, providers, open slots, and bookings.
+//!
+//! Slots come from each provider's weekly schedule, kept in the clinic's local time and
+//! turned into instants with the clinic's time zone (`tenants.time_zone`) day by day, so they
+//! stay right across daylight-saving changes: a local time that does not exist that day (the
+//! spring-forward gap) offers no slot, and one that exists twice (the fall-back fold) offers
+//! the first. A booking must start exactly at such a slot.
+//!
+//! Who sees what (minimum necessary): a patient sees only their own bookings, with their
+//! sealed notes; a provider sees the bookings with them, with patient names and sealed
+//! notes; receptionists and admins see the clinic's schedule with patient names and no note
+//! at all. A booking the caller may not see is 404, exactly like one that does not exist.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use base64ct::{Base64UrlUnpadded, Encoding};
+use bizing_core::Envelope;
+use bizing_core::api::{
+    Booking, BookingStatus, BookingsResponse, CreateBookingRequest, DEFAULT_SLOT_DAYS, MAX_NOTE_LEN, MAX_SLOT_DAYS,
+    Provider, ProvidersResponse, RescheduleRequest, Service, ServicesResponse, Slot, SlotsQuery, SlotsResponse,
+};
+use jiff::civil::Date;
+use jiff::tz::{AmbiguousOffset, TimeZone};
+use jiff::{SignedDuration, Timestamp, ToSpan};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::session::{AnySession, Authenticated};
+use crate::store::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow, TenantRow, UserRow};
+use crate::vault::TenantKeys;
+
+/// `GET /api/clinics/{tenant}/services` (public).
+///
+/// # Errors
+/// 404 for an unknown clinic.
+pub async fn services(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<ServicesResponse>, AppError> {
+    let tenant = clinic(&state, &tenant).await?;
+    let services = state.store.services(&tenant.id).await?.into_iter().map(wire_service).collect();
+    Ok(Json(ServicesResponse { services }))
+}
+
+/// `GET /api/clinics/{tenant}/providers` (public).
+///
+/// # Errors
+/// 404 for an unknown clinic.
+pub async fn providers(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<Json<ProvidersResponse>, AppError> {
+    let tenant = clinic(&state, &tenant).await?;
+    let providers = state
+        .store
+        .providers(&tenant.id)
+        .await?
+        .into_iter()
+        .map(|p| Provider { id: p.id, display_name: p.display_name })
+        .collect();
+    Ok(Json(ProvidersResponse { providers }))
+}
+
+/// `GET /api/clinics/{tenant}/slots?service=&provider=&from=YYYY-MM-DD&days=N` (public): the
+/// free slots, soonest first.
+///
+/// # Errors
+/// 404 for an unknown clinic; 400 `invalid-query`, `unknown-service` or `unknown-provider`.
+pub async fn slots(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    query: Result<Query<SlotsQuery>, QueryRejection>,
+) -> Result<Json<SlotsResponse>, AppError> {
+    let tenant = clinic(&state, &tenant).await?;
+    let Query(query) = query.map_err(|e| AppError::bad_request("invalid-query", e.body_text()))?;
+    let tz = time_zone(&tenant)?;
+    let now = state.clock.now();
+    let from = match &query.from {
+        Some(text) => parse_date(text)?,
+        None => Timestamp::from_second(now).map_err(internal)?.to_zoned(tz.clone()).date(),
+    };
+    let days = query.days.unwrap_or(DEFAULT_SLOT_DAYS);
+    if !(1..=MAX_SLOT_DAYS).contains(&days) {
+        return Err(AppError::bad_request("invalid-query", format!("days must be 1 to {MAX_SLOT_DAYS}")));
+    }
+    let service = bookable_service(&state, &tenant.id, &query.service).await?;
+    let providers = match &query.provider {
+        Some(id) => vec![bookable_provider(&state, &tenant.id, id).await?],
+        None => state.store.providers(&tenant.id).await?,
+    };
+    let mut slots = Vec::new();
+    for provider in &providers {
+        let windows = state.store.weekly_schedule(&tenant.id, &provider.id).await?;
+        let mut free = Vec::new();
+        for offset in 0..days {
+            let date = from.checked_add(i64::from(offset).days()).map_err(|_| date_out_of_range())?;
+            free.extend(day_slots(&tz, date, &windows, service.duration_minutes));
+        }
+        free.retain(|&(start, _)| start > now);
+        if let (Some(first), Some(last)) = (free.first(), free.last()) {
+            let busy = state.store.busy(&tenant.id, &provider.id, first.0, last.1).await?;
+            free.retain(|&(start, end)| !busy.iter().any(|&(b_start, b_end)| b_start < end && b_end > start));
+        }
+        for (start, end) in free {
+            slots.push((start, provider.id.clone(), end));
+        }
+    }
+    slots.sort();
+    let slots = slots
+        .into_iter()
+        .map(|(start, provider_id, end)| Ok(Slot { start: rfc3339(&tz, start)?, end: rfc3339(&tz, end)?, provider_id }))
+        .collect::<Result<_, AppError>>()?;
+    Ok(Json(SlotsResponse { time_zone: tenant.time_zone.clone(), service_id: service.id, slots }))
+}
+
+/// `POST /api/bookings`: a signed-in patient books a free slot. 201 with the booking.
+///
+/// # Errors
+/// 403 for staff; 400 for bad input (`invalid-body`, `invalid-start`, `in-the-past`,
+/// `outside-schedule`, `unknown-provider`, `unknown-service`, `invalid-note`,
+/// `note-too-large`); 409 `slot-taken` or `booking-exists`.
+pub async fn create(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    JsonBody(req): JsonBody<CreateBookingRequest>,
+) -> Result<(StatusCode, Json<Booking>), AppError> {
+    let (user, viewer) = viewer(&state, &s).await?;
+    if !matches!(viewer, Viewer::Patient) {
+        return Err(AppError::Forbidden);
+    }
+    crate::npp::ensure_acknowledged(&state, &s.tenant_id, &user.id, &user.role).await?;
+    let id = match &req.id {
+        Some(id) => {
+            check_booking_id(id)?;
+            id.clone()
+        }
+        None if req.note.is_some() => {
+            return Err(AppError::bad_request(
+                "invalid-body",
+                "id is required with a note: the note's envelope is sealed to the booking id",
+            ));
+        }
+        None => crate::auth::new_id()?,
+    };
+    if let Some(note) = &req.note {
+        check_note(note)?;
+    }
+    let tenant = clinic(&state, &s.tenant_id).await?;
+    let tz = time_zone(&tenant)?;
+    let start = parse_start(&req.start)?;
+    let provider = bookable_provider(&state, &tenant.id, &req.provider_id).await?;
+    let service = bookable_service(&state, &tenant.id, &req.service_id).await?;
+    let now = state.clock.now();
+    let (start_at, end_at) = slot_at(&state, &tz, &provider, &service, start, now).await?;
+    let booking = NewBooking {
+        id: id.clone(),
+        tenant_id: tenant.id.clone(),
+        patient_id: user.id.clone(),
+        provider_id: provider.id,
+        service_id: service.id,
+        start_at,
+        end_at,
+        note: req.note,
+    };
+    state.store.insert_booking(&booking, now).await?;
+    let row = state.store.booking(&tenant.id, &id).await?.ok_or_else(|| AppError::Internal("new booking".into()))?;
+    Ok((StatusCode::CREATED, Json(wire_booking(&row, &viewer, None, &tz)?)))
+}
+
+/// `GET /api/bookings`: the bookings the caller may see, by start time.
+///
+/// # Errors
+/// 401 without a session.
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+) -> Result<Json<BookingsResponse>, AppError> {
+    let (user, viewer) = viewer(&state, &s).await?;
+    let tenant = clinic(&state, &s.tenant_id).await?;
+    let tz = time_zone(&tenant)?;
+    let rows = match &viewer {
+        Viewer::Patient => state.store.bookings(&tenant.id, BookingScope::Patient(&user.id)).await?,
+        Viewer::Provider => match state.store.provider_by_user(&tenant.id, &user.id).await? {
+            Some(p) => state.store.bookings(&tenant.id, BookingScope::Provider(&p.id)).await?,
+            None => Vec::new(),
+        },
+        Viewer::Staff => state.store.bookings(&tenant.id, BookingScope::Clinic).await?,
+    };
+    let keys = names_key(&state, &tenant, &viewer)?;
+    let bookings = rows
+        .iter()
+        .filter(|b| may_see(&user, &viewer, b))
+        .map(|b| wire_booking(b, &viewer, keys.as_ref(), &tz))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(BookingsResponse { bookings }))
+}
+
+/// `GET /api/bookings/{id}`
+///
+/// # Errors
+/// 404 if it does not exist or is not the caller's to see.
+pub async fn get_one(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Booking>, AppError> {
+    let (_, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    let keys = names_key(&state, &tenant, &viewer)?;
+    Ok(Json(wire_booking(&row, &viewer, keys.as_ref(), &time_zone(&tenant)?)?))
+}
+
+/// `POST /api/bookings/{id}/cancel`: frees the slot.
+///
+/// # Errors
+/// 404 as for reading it; 409 `booking-cancelled` or `booking-started`.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Booking>, AppError> {
+    let (_, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    let now = state.clock.now();
+    changeable(&row, now)?;
+    if !state.store.cancel_booking(&tenant.id, &row.id, now).await? {
+        return Err(already_cancelled());
+    }
+    respond(&state, &viewer, &tenant, &row.id).await
+}
+
+/// `POST /api/bookings/{id}/reschedule`: moves a booking to another free slot of the same
+/// provider and service.
+///
+/// # Errors
+/// 404 as for reading it; 400 as for booking; 409 `slot-taken`, `booking-cancelled` or
+/// `booking-started`.
+pub async fn reschedule(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<RescheduleRequest>,
+) -> Result<Json<Booking>, AppError> {
+    let (_, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    let now = state.clock.now();
+    changeable(&row, now)?;
+    let tz = time_zone(&tenant)?;
+    let start = parse_start(&req.start)?;
+    let provider = bookable_provider(&state, &tenant.id, &row.provider_id).await?;
+    let service = bookable_service(&state, &tenant.id, &row.service_id).await?;
+    let (start_at, end_at) = slot_at(&state, &tz, &provider, &service, start, now).await?;
+    if !state.store.reschedule_booking(&tenant.id, &row.id, start_at, end_at, now).await? {
+        return Err(already_cancelled());
+    }
+    respond(&state, &viewer, &tenant, &row.id).await
+}
+
+/// The free-standing slots of one provider's schedule on one local date, as `(start, end)`
+/// Unix seconds, by start: every `duration_minutes` from each window's start, while the slot
+/// ends within the window. Bookings are not subtracted here.
+#[must_use]
+pub fn day_slots(tz: &TimeZone, date: Date, windows: &[ScheduleRow], duration_minutes: i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    if duration_minutes <= 0 {
+        return out;
+    }
+    let weekday = i64::from(date.weekday().to_sunday_zero_offset());
+    for w in windows.iter().filter(|w| w.weekday == weekday) {
+        let Some((window_end, _)) = local_instant(tz, date, w.end_minute) else { continue };
+        let mut minute = w.start_minute;
+        while minute + duration_minutes <= w.end_minute {
+            // A local time in the spring-forward gap does not exist that day: no slot.
+            if let Some((start, false)) = local_instant(tz, date, minute) {
+                let end = start + duration_minutes * 60;
+                if end <= window_end {
+                    out.push((start, end));
+                }
+            }
+            minute += duration_minutes;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The instant of `minute` (0..=1440) of local `date`, and whether that local time falls in
+/// a gap. In a fold, the earlier instant.
+fn local_instant(tz: &TimeZone, date: Date, minute: i64) -> Option<(i64, bool)> {
+    let local = date.at(0, 0, 0, 0).checked_add(SignedDuration::from_mins(minute)).ok()?;
+    let ambiguous = tz.to_ambiguous_timestamp(local);
+    let gap = matches!(ambiguous.offset(), AmbiguousOffset::Gap { .. });
+    Some((ambiguous.earlier().ok()?.as_second(), gap))
+}
+
+/// Who is asking, as far as bookings go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Viewer {
+    /// Their own bookings, with notes.
+    Patient,
+    /// Bookings with them, with names and notes.
+    Provider,
+    /// Receptionist or admin: the clinic's schedule, names, no notes.
+    Staff,
+}
+
+async fn viewer(state: &AppState, s: &AnySession) -> Result<(UserRow, Viewer), AppError> {
+    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+    let viewer = match user.role.as_str() {
+        "patient" => Viewer::Patient,
+        "provider" => Viewer::Provider,
+        "receptionist" | "admin" => Viewer::Staff,
+        other => return Err(AppError::Internal(format!("unknown role {other}"))),
+    };
+    Ok((user, viewer))
+}
+
+fn may_see(user: &UserRow, viewer: &Viewer, b: &BookingRow) -> bool {
+    b.tenant_id == user.tenant_id
+        && match viewer {
+            Viewer::Patient => b.patient_id == user.id,
+            Viewer::Provider => b.provider_user_id == user.id,
+            Viewer::Staff => true,
+        }
+}
+
+/// The booking `id` if the caller may see it; 404 otherwise, whatever the reason.
+async fn visible_booking(
+    state: &AppState,
+    s: &AnySession,
+    id: &str,
+) -> Result<(UserRow, Viewer, TenantRow, BookingRow), AppError> {
+    let (user, viewer) = viewer(state, s).await?;
+    let tenant = clinic(state, &s.tenant_id).await?;
+    let row = state.store.booking(&tenant.id, id).await?.ok_or(AppError::NotFound)?;
+    if !may_see(&user, &viewer, &row) {
+        return Err(AppError::NotFound);
+    }
+    Ok((user, viewer, tenant, row))
+}
+
+async fn respond(state: &AppState, viewer: &Viewer, tenant: &TenantRow, id: &str) -> Result<Json<Booking>, AppError> {
+    let row = state.store.booking(&tenant.id, id).await?.ok_or(AppError::NotFound)?;
+    let keys = names_key(state, tenant, viewer)?;
+    Ok(Json(wire_booking(&row, viewer, keys.as_ref(), &time_zone(tenant)?)?))
+}
+
+/// The tenant keys, for the roles that see patient names.
+fn names_key(state: &AppState, tenant: &TenantRow, viewer: &Viewer) -> Result<Option<TenantKeys>, AppError> {
+    match viewer {
+        Viewer::Patient => Ok(None),
+        Viewer::Provider | Viewer::Staff => Ok(Some(state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?)),
+    }
+}
+
+/// A booking as `viewer` may see it: names only with `keys` (staff), notes only for the
+/// patient and the provider.
+fn wire_booking(
+    b: &BookingRow,
+    viewer: &Viewer,
+    keys: Option<&TenantKeys>,
+    tz: &TimeZone,
+) -> Result<Booking, AppError> {
+    let patient_name = match keys {
+        Some(keys) if *viewer != Viewer::Patient => {
+            Some(keys.decrypt("users", "name_enc", &b.patient_id, &b.patient_name_enc)?)
+        }
+        _ => None,
+    };
+    let note = match viewer {
+        Viewer::Patient | Viewer::Provider => b.note.clone(),
+        Viewer::Staff => None,
+    };
+    let status = match b.status.as_str() {
+        "active" => BookingStatus::Active,
+        "cancelled" => BookingStatus::Cancelled,
+        other => return Err(AppError::Internal(format!("booking status {other}"))),
+    };
+    Ok(Booking {
+        id: b.id.clone(),
+        tenant_id: b.tenant_id.clone(),
+        patient_id: b.patient_id.clone(),
+        patient_name,
+        provider_id: b.provider_id.clone(),
+        provider_name: b.provider_name.clone(),
+        service_id: b.service_id.clone(),
+        service_name: b.service_name.clone(),
+        start: rfc3339(tz, b.start_at)?,
+        end: rfc3339(tz, b.end_at)?,
+        status,
+        note,
+        created_at: rfc3339(tz, b.created_at)?,
+        updated_at: rfc3339(tz, b.updated_at)?,
+    })
+}
+
+fn wire_service(s: ServiceRow) -> Service {
+    Service { id: s.id, name: s.name, duration_minutes: u32::try_from(s.duration_minutes).unwrap_or(0) }
+}
+
+async fn clinic(state: &AppState, tenant_id: &str) -> Result<TenantRow, AppError> {
+    state.store.tenant(tenant_id).await?.ok_or(AppError::NotFound)
+}
+
+fn time_zone(tenant: &TenantRow) -> Result<TimeZone, AppError> {
+    TimeZone::get(&tenant.time_zone)
+        .map_err(|e| AppError::Internal(format!("tenant {}: time zone {}: {e}", tenant.id, tenant.time_zone)))
+}
+
+fn internal(e: jiff::Error) -> AppError {
+    AppError::Internal(format!("time: {e}"))
+}
+
+/// Unix seconds as RFC 3339 with the clinic's offset at that instant.
+fn rfc3339(tz: &TimeZone, seconds: i64) -> Result<String, AppError> {
+    let ts = Timestamp::from_second(seconds).map_err(internal)?;
+    Ok(ts.display_with_offset(tz.to_offset(ts)).to_string())
+}
+
+fn date_out_of_range() -> AppError {
+    AppError::bad_request("invalid-query", "from and days reach past the supported dates")
+}
+
+fn parse_date(text: &str) -> Result<Date, AppError> {
+    let bad = || AppError::bad_request("invalid-query", "from must be a date as YYYY-MM-DD");
+    if text.len() != 10 {
+        return Err(bad());
+    }
+    text.parse::<Date>().map_err(|_| bad())
+}
+
+fn parse_start(text: &str) -> Result<Timestamp, AppError> {
+    let start = text.parse::<Timestamp>().map_err(|_| {
+        AppError::bad_request(
+            "invalid-start",
+            "start must be an RFC 3339 timestamp with an offset, e.g. 2027-03-15T09:00:00-04:00",
+        )
+    })?;
+    if start.subsec_nanosecond() != 0 {
+        return Err(AppError::bad_request("outside-schedule", "start is not the start of a slot"));
+    }
+    Ok(start)
+}
+
+fn check_booking_id(id: &str) -> Result<(), AppError> {
+    match Base64UrlUnpadded::decode_vec(id) {
+        Ok(raw) if raw.len() == 16 => Ok(()),
+        _ => Err(AppError::bad_request("invalid-body", "id must be 16 random bytes in unpadded base64url")),
+    }
+}
+
+fn check_note(note: &str) -> Result<(), AppError> {
+    if note.len() > MAX_NOTE_LEN {
+        return Err(AppError::bad_request("note-too-large", format!("note must be at most {MAX_NOTE_LEN} bytes")));
+    }
+    note.parse::<Envelope>()
+        .map_err(|_| AppError::bad_request("invalid-note", "note must be a sealed envelope (bze1.…)"))?;
+    Ok(())
+}
+
+async fn bookable_service(state: &AppState, tenant_id: &str, id: &str) -> Result<ServiceRow, AppError> {
+    match state.store.service(tenant_id, id).await? {
+        Some(s) if s.active => Ok(s),
+        _ => Err(AppError::bad_request("unknown-service", "no such service at this clinic")),
+    }
+}
+
+async fn bookable_provider(state: &AppState, tenant_id: &str, id: &str) -> Result<ProviderRow, AppError> {
+    match state.store.provider(tenant_id, id).await? {
+        Some(p) if p.active => Ok(p),
+        _ => Err(AppError::bad_request("unknown-provider", "no such provider at this clinic")),
+    }
+}
+
+/// The slot `(start, end)` that starts at `start`, if it is in the future and on the
+/// provider's schedule for `service` (free or not: the write transaction decides that).
+async fn slot_at(
+    state: &AppState,
+    tz: &TimeZone,
+    provider: &ProviderRow,
+    service: &ServiceRow,
+    start: Timestamp,
+    now: i64,
+) -> Result<(i64, i64), AppError> {
+    let start = start.as_second();
+    if start <= now {
+        return Err(AppError::bad_request("in-the-past", "start must be in the future"));
+    }
+    let date = Timestamp::from_second(start).map_err(internal)?.to_zoned(tz.clone()).date();
+    let windows = state.store.weekly_schedule(&provider.tenant_id, &provider.id).await?;
+    day_slots(tz, date, &windows, service.duration_minutes).into_iter().find(|&(s, _)| s == start).ok_or_else(|| {
+        AppError::bad_request("outside-schedule", "start is not the start of a slot on the provider's schedule")
+    })
+}
+
+/// Only bookings that are active and have not started can change.
+fn changeable(b: &BookingRow, now: i64) -> Result<(), AppError> {
+    if b.status != "active" {
+        return Err(already_cancelled());
+    }
+    if b.start_at <= now {
+        return Err(AppError::Conflict {
+            kind: "booking-started",
+            detail: "this booking has started or is over; it can no longer change".into(),
+        });
+    }
+    Ok(())
+}
+
+fn already_cancelled() -> AppError {
+    AppError::Conflict { kind: "booking-cancelled", detail: "this booking is cancelled".into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(weekday: i64, start: i64, end: i64) -> ScheduleRow {
+        ScheduleRow { weekday, start_minute: start, end_minute: end }
+    }
+
+    #[test]
+    fn spring_forward_skips_the_missing_hour() {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        // 2027-03-14 is a Sunday; clocks go from 02:00 EST to 03:00 EDT.
+        let date = Date::new(2027, 3, 14).unwrap();
+        let slots = day_slots(&tz, date, &[window(0, 60, 240)], 30);
+        let shown: Vec<String> = slots.iter().map(|&(s, _)| rfc3339(&tz, s).unwrap()).collect();
+        assert_eq!(
+            shown,
+            [
+                "2027-03-14T01:00:00-05:00",
+                "2027-03-14T01:30:00-05:00",
+                "2027-03-14T03:00:00-04:00",
+                "2027-03-14T03:30:00-04:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn fall_back_offers_the_first_of_a_repeated_time_and_midnight_ends_work() {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        // 2026-11-01 is a Sunday; 01:00-02:00 happens twice.
+        let date = Date::new(2026, 11, 1).unwrap();
+        let slots = day_slots(&tz, date, &[window(0, 60, 120), window(0, 1380, 1440)], 60);
+        let shown: Vec<String> = slots.iter().map(|&(s, _)| rfc3339(&tz, s).unwrap()).collect();
+        assert_eq!(shown, ["2026-11-01T01:00:00-04:00", "2026-11-01T23:00:00-05:00"]);
+        assert!(day_slots(&tz, date, &[window(1, 60, 120)], 60).is_empty(), "a Monday window on a Sunday");
+        assert!(day_slots(&tz, date, &[window(0, 60, 120)], 0).is_empty());
+    }
+}
