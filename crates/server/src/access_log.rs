@@ -18,9 +18,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::session::Authenticated;
 use crate::store::NewLeaf;
-
-/// How often an append retries after losing a race for the next leaf index.
-const APPEND_ATTEMPTS: usize = 8;
+use crate::vault::TenantKeys;
 
 /// The log's origin (and signing key name) for a clinic.
 #[must_use]
@@ -88,41 +86,39 @@ pub fn event(state: &AppState, tenant_id: &str, access: Access<'_>) -> Result<Ac
     })
 }
 
-/// Appends events to the clinic's log. Call it before returning the data they describe.
+/// Salts, hashes and encrypts events into leaves, ready to append (in the caller's write
+/// transaction, or with [`record`]).
 ///
 /// # Errors
-/// Database errors, or the log staying contended.
+/// Internal on an RNG or encoding failure.
+pub fn prepare(keys: &TenantKeys, events: &[AccessEvent]) -> Result<Vec<NewLeaf>, AppError> {
+    events
+        .iter()
+        .map(|event| {
+            let salt = Salt::generate().map_err(|_| AppError::Internal("rng".into()))?;
+            let leaf_hash = event.leaf_hash(&salt).map_err(|e| AppError::Internal(format!("access event: {e}")))?;
+            let json = serde_json::to_string(event).map_err(|e| AppError::Internal(format!("access event: {e}")))?;
+            let entry = format!("{}\n{json}", hex(salt.as_bytes()));
+            Ok(NewLeaf {
+                patient_id: event.patient_id.clone(),
+                leaf_hash,
+                entry_enc: keys.encrypt("access_log", "entry_enc", &hex(&leaf_hash), &entry)?,
+            })
+        })
+        .collect()
+}
+
+/// Appends events for reads, before the data is returned: no log entry, no data.
+///
+/// # Errors
+/// Database errors.
 pub async fn record(state: &AppState, tenant_id: &str, events: &[AccessEvent]) -> Result<(), AppError> {
     if events.is_empty() {
         return Ok(());
     }
     let tenant = state.store.tenant(tenant_id).await?.ok_or(AppError::NotFound)?;
     let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
-    let mut salted = Vec::with_capacity(events.len());
-    for event in events {
-        let salt = Salt::generate().map_err(|_| AppError::Internal("rng".into()))?;
-        let leaf_hash = event.leaf_hash(&salt).map_err(|e| AppError::Internal(format!("access event: {e}")))?;
-        let json = serde_json::to_string(event).map_err(|e| AppError::Internal(format!("access event: {e}")))?;
-        salted.push((event.patient_id.clone(), leaf_hash, hex(salt.as_bytes()), json));
-    }
-    for _ in 0..APPEND_ATTEMPTS {
-        let first = state.store.next_leaf_index(tenant_id).await?;
-        let mut leaves = Vec::with_capacity(salted.len());
-        for (offset, (patient_id, leaf_hash, salt, json)) in salted.iter().enumerate() {
-            let index = first + i64::try_from(offset).unwrap_or(i64::MAX);
-            let entry = format!("{salt}\n{json}");
-            leaves.push(NewLeaf {
-                patient_id: patient_id.clone(),
-                leaf_hash: *leaf_hash,
-                entry_enc: keys.encrypt("access_log", "entry_enc", &index.to_string(), &entry)?,
-            });
-        }
-        match state.store.append_leaves(tenant_id, first, &leaves).await {
-            Err(AppError::Conflict { kind: "log-busy", .. }) => continue,
-            other => return other,
-        }
-    }
-    Err(AppError::Internal("the access log stayed busy".into()))
+    state.store.append_leaves(tenant_id, &prepare(&keys, events)?).await
 }
 
 /// `GET /api/clinics/{tenant}/log-key`: the key clients pin to verify checkpoints.
@@ -165,8 +161,8 @@ pub async fn page(
     let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
     let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
     let mut events = Vec::new();
-    for (index, entry_enc) in state.store.patient_leaves(&s.tenant_id, &s.user_id).await? {
-        let entry = keys.decrypt("access_log", "entry_enc", &index.to_string(), &entry_enc)?;
+    for (index, leaf_hash, entry_enc) in state.store.patient_leaves(&s.tenant_id, &s.user_id).await? {
+        let entry = keys.decrypt("access_log", "entry_enc", &hex(&leaf_hash), &entry_enc)?;
         let (salt, json) = entry.split_once('\n').ok_or_else(|| AppError::Internal("stored log entry".into()))?;
         let event: AccessEvent =
             serde_json::from_str(json).map_err(|e| AppError::Internal(format!("stored log entry: {e}")))?;

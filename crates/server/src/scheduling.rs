@@ -26,6 +26,7 @@ use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 use crate::AppState;
+use crate::access_log::{self, LogAction, LogResource, Who};
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::session::{AnySession, Authenticated};
@@ -165,7 +166,10 @@ pub async fn create(
         end_at,
         note: req.note,
     };
-    state.store.insert_booking(&booking, now).await?;
+    let (who, keys) = actor(&state, &tenant, &user)?;
+    let kind = if booking.note.is_some() { LogResource::NOTE } else { LogResource::BOOKING };
+    let event = access(&state, &tenant, &user.id, &who, kind, &id, LogAction::CREATE)?;
+    state.store.insert_booking(&booking, now, &access_log::prepare(&keys, &[event])?).await?;
     let row = state.store.booking(&tenant.id, &id).await?.ok_or_else(|| AppError::Internal("new booking".into()))?;
     Ok((StatusCode::CREATED, Json(wire_booking(&row, &viewer, None, &tz)?)))
 }
@@ -190,11 +194,11 @@ pub async fn list(
         Viewer::Staff => state.store.bookings(&tenant.id, BookingScope::Clinic).await?,
     };
     let keys = names_key(&state, &tenant, &viewer)?;
-    let bookings = rows
-        .iter()
-        .filter(|b| may_see(&user, &viewer, b))
-        .map(|b| wire_booking(b, &viewer, keys.as_ref(), &tz))
-        .collect::<Result<_, _>>()?;
+    let visible: Vec<&BookingRow> = rows.iter().filter(|b| may_see(&user, &viewer, b)).collect();
+    let (who, _) = actor(&state, &tenant, &user)?;
+    let events = visible.iter().map(|b| viewed(&state, &tenant, &who, &viewer, b)).collect::<Result<Vec<_>, _>>()?;
+    access_log::record(&state, &tenant.id, &events).await?;
+    let bookings = visible.iter().map(|b| wire_booking(b, &viewer, keys.as_ref(), &tz)).collect::<Result<_, _>>()?;
     Ok(Json(BookingsResponse { bookings }))
 }
 
@@ -207,8 +211,10 @@ pub async fn get_one(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
-    let (_, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    let (user, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
     let keys = names_key(&state, &tenant, &viewer)?;
+    let (who, _) = actor(&state, &tenant, &user)?;
+    access_log::record(&state, &tenant.id, &[viewed(&state, &tenant, &who, &viewer, &row)?]).await?;
     Ok(Json(wire_booking(&row, &viewer, keys.as_ref(), &time_zone(&tenant)?)?))
 }
 
@@ -221,10 +227,12 @@ pub async fn cancel(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<Booking>, AppError> {
-    let (_, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    let (user, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
     let now = state.clock.now();
     changeable(&row, now)?;
-    if !state.store.cancel_booking(&tenant.id, &row.id, now).await? {
+    let (who, keys) = actor(&state, &tenant, &user)?;
+    let event = access(&state, &tenant, &row.patient_id, &who, LogResource::BOOKING, &row.id, LogAction::CANCEL)?;
+    if !state.store.cancel_booking(&tenant.id, &row.id, now, &access_log::prepare(&keys, &[event])?).await? {
         return Err(already_cancelled());
     }
     respond(&state, &viewer, &tenant, &row.id).await
@@ -242,7 +250,7 @@ pub async fn reschedule(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<RescheduleRequest>,
 ) -> Result<Json<Booking>, AppError> {
-    let (_, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    let (user, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
     let now = state.clock.now();
     changeable(&row, now)?;
     let tz = time_zone(&tenant)?;
@@ -250,7 +258,10 @@ pub async fn reschedule(
     let provider = bookable_provider(&state, &tenant.id, &row.provider_id).await?;
     let service = bookable_service(&state, &tenant.id, &row.service_id).await?;
     let (start_at, end_at) = slot_at(&state, &tz, &provider, &service, start, now).await?;
-    if !state.store.reschedule_booking(&tenant.id, &row.id, start_at, end_at, now).await? {
+    let (who, keys) = actor(&state, &tenant, &user)?;
+    let event = access(&state, &tenant, &row.patient_id, &who, LogResource::BOOKING, &row.id, LogAction::UPDATE)?;
+    let log = access_log::prepare(&keys, &[event])?;
+    if !state.store.reschedule_booking(&tenant.id, &row.id, start_at, end_at, now, &log).await? {
         return Err(already_cancelled());
     }
     respond(&state, &viewer, &tenant, &row.id).await
@@ -292,6 +303,45 @@ fn local_instant(tz: &TimeZone, date: Date, minute: i64) -> Option<(i64, bool)> 
     let ambiguous = tz.to_ambiguous_timestamp(local);
     let gap = matches!(ambiguous.offset(), AmbiguousOffset::Gap { .. });
     Some((ambiguous.earlier().ok()?.as_second(), gap))
+}
+
+/// The caller as an access-log actor, and the tenant keys (to read their name and to
+/// encrypt log entries).
+fn actor(state: &AppState, tenant: &TenantRow, user: &UserRow) -> Result<(Who, TenantKeys), AppError> {
+    let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
+    let display_name = keys.decrypt("users", "name_enc", &user.id, &user.name_enc)?;
+    Ok((Who { user_id: user.id.clone(), role: user.role.clone(), display_name }, keys))
+}
+
+/// An access event for a booking of `patient_id`.
+fn access(
+    state: &AppState,
+    tenant: &TenantRow,
+    patient_id: &str,
+    who: &Who,
+    kind: LogResource,
+    booking_id: &str,
+    action: LogAction,
+) -> Result<bizing_core::AccessEvent, AppError> {
+    access_log::event(
+        state,
+        &tenant.id,
+        access_log::Access { patient_id, who, kind, resource_id: booking_id, action, from: "api" },
+    )
+}
+
+/// The event for showing `b` to `viewer`: the note when the answer carries its envelope,
+/// else the booking.
+fn viewed(
+    state: &AppState,
+    tenant: &TenantRow,
+    who: &Who,
+    viewer: &Viewer,
+    b: &BookingRow,
+) -> Result<bizing_core::AccessEvent, AppError> {
+    let with_note = b.note.is_some() && matches!(viewer, Viewer::Patient | Viewer::Provider);
+    let kind = if with_note { LogResource::NOTE } else { LogResource::BOOKING };
+    access(state, tenant, &b.patient_id, who, kind, &b.id, LogAction::VIEW)
 }
 
 /// Who is asking, as far as bookings go.

@@ -88,7 +88,10 @@ async fn reads_are_logged_and_verify_with_the_pinned_key() {
 async fn altering_a_stored_event_is_detected() {
     let app = TestApp::new().await;
     let mut alice = Patient::new("alice@example.com", "Alice");
+    let mut bob = Patient::new("bob@example.com", "Bob");
     let a = alice.sign_up(&app, TENANT).await;
+    let b = bob.sign_up(&app, TENANT).await;
+    app.call("GET", "/api/me", None, Some(&b)).await;
     for _ in 0..3 {
         app.call("GET", "/api/me", None, Some(&a)).await;
     }
@@ -104,8 +107,8 @@ async fn altering_a_stored_event_is_detected() {
     assert!(matches!(err, AccessLogError::InclusionFailed { .. }), "{err:?}");
     assert!(err.indicates_tampering());
 
-    // Or rewrites a stored leaf in the database: the next checkpoint is inconsistent with the
-    // one this client verified.
+    // Or rewrites history in the database (here an earlier leaf of another patient, whose
+    // entry Alice never sees): the next checkpoint is inconsistent with the one she verified.
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path().display())).await.unwrap();
     sqlx::query("UPDATE access_log SET leaf_hash = zeroblob(32) WHERE leaf_index = 0").execute(&db).await.unwrap();
     app.call("GET", "/api/me", None, Some(&a)).await;

@@ -379,7 +379,7 @@ impl Store {
     /// # Errors
     /// [`AppError::Conflict`] `slot-taken` on an overlap, `booking-exists` if the id is
     /// taken; database errors.
-    pub async fn insert_booking(&self, b: &NewBooking, now: i64) -> Result<(), AppError> {
+    pub async fn insert_booking(&self, b: &NewBooking, now: i64, log: &[super::NewLeaf]) -> Result<(), AppError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM bookings WHERE id = ?").bind(&b.id).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
@@ -418,6 +418,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(map_write_error)?;
+        super::log::append_in(&mut tx, &b.tenant_id, log).await?;
         tx.commit().await.map_err(map_write_error)?;
         Ok(())
     }
@@ -460,7 +461,14 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn cancel_booking(&self, tenant_id: &str, id: &str, now: i64) -> Result<bool, AppError> {
+    pub async fn cancel_booking(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        now: i64,
+        log: &[super::NewLeaf],
+    ) -> Result<bool, AppError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE bookings SET status = 'cancelled', updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'active'",
@@ -468,9 +476,14 @@ impl Store {
         .bind(now)
         .bind(tenant_id)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        super::log::append_in(&mut tx, tenant_id, log).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Moves an active booking to `[start_at, end_at)` unless that overlaps another active
@@ -486,6 +499,7 @@ impl Store {
         start_at: i64,
         end_at: i64,
         now: i64,
+        log: &[super::NewLeaf],
     ) -> Result<bool, AppError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let overlap = sqlx::query(
@@ -514,7 +528,11 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(map_write_error)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        super::log::append_in(&mut tx, tenant_id, log).await?;
         tx.commit().await.map_err(map_write_error)?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 }
