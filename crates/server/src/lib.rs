@@ -18,6 +18,7 @@ pub mod scheduling;
 pub mod session;
 pub mod store;
 pub mod vault;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -25,7 +26,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
+use axum::extract::MatchedPath;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::clock::Clock;
 use crate::error::AppError;
@@ -42,11 +45,14 @@ pub struct Config {
     pub session_idle_secs: i64,
     /// A session ends this long after sign-in whatever happens (default 12 hours).
     pub session_absolute_secs: i64,
+    /// A directory with the built web apps (`portal/`, `widget/`), served at `/portal/`
+    /// and `/widget/`; none by default.
+    pub static_root: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { session_idle_secs: 15 * 60, session_absolute_secs: 12 * 60 * 60 }
+        Self { session_idle_secs: 15 * 60, session_absolute_secs: 12 * 60 * 60, static_root: None }
     }
 }
 
@@ -129,10 +135,28 @@ pub fn app(state: AppState) -> Router {
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
+    let static_root = state.config.static_root.clone();
     let mut router = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
+    if let Some(root) = static_root {
+        for app_name in ["portal", "widget"] {
+            router = router.nest_service(&format!("/{app_name}"), web::serve_dir(&root.join(app_name)));
+        }
+    }
+    // Requests are logged by method and route template only: never the raw path (ids), the
+    // query string or a body, so no PHI reaches the logs.
+    router = router.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &axum::http::Request<_>| {
+                let route = req.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str).to_owned();
+                tracing::info_span!("request", method = %req.method(), route = %route)
+            })
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+            .on_failure(()),
+    );
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }

@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! bizing-server [--listen 127.0.0.1:8080] [--database sqlite://bizing.db]
-//!               [--master-key-file master.key] [--demo]
+//!               [--master-key-file master.key] [--static DIR] [--demo]
 //! ```
 //! The master key comes from `BIZING_MASTER_KEY` (32 bytes, base64url) or the file, which is
-//! created with a fresh key if missing. `--demo` seeds the demo clinic and prints its accounts.
+//! created with a fresh key if missing. `--static DIR` serves the built portal and widget from
+//! `DIR/portal` and `DIR/widget`. `--demo` seeds the demo clinic and prints its accounts.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ struct Args {
     listen: SocketAddr,
     database: String,
     master_key_file: PathBuf,
+    static_root: Option<PathBuf>,
     demo: bool,
 }
 
@@ -30,6 +32,7 @@ fn parse_args() -> Result<Args, String> {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         database: "sqlite://bizing.db".into(),
         master_key_file: PathBuf::from("master.key"),
+        static_root: None,
         demo: false,
     };
     let mut it = std::env::args().skip(1);
@@ -39,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
             "--listen" => args.listen = value("--listen")?.parse().map_err(|e| format!("--listen: {e}"))?,
             "--database" => args.database = value("--database")?,
             "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
+            "--static" => args.static_root = Some(PathBuf::from(value("--static")?)),
             "--demo" => args.demo = true,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
@@ -57,7 +61,7 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(message) => {
             eprintln!(
-                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--demo]"
+                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo]"
             );
             return ExitCode::from(2);
         }
@@ -78,7 +82,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
     .map_err(|e| e.to_string())?;
     let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
-    let state = AppState::new(store, master, Arc::new(SystemClock), Config::default()).map_err(|e| e.to_string())?;
+    let config = Config { static_root: args.static_root.clone(), ..Config::default() };
+    let state = AppState::new(store, master, Arc::new(SystemClock), config).map_err(|e| e.to_string())?;
     if args.demo {
         let accounts = demo::seed(&state, KdfProfile::Interactive).await.map_err(|e| e.to_string())?;
         print_accounts(&accounts);
