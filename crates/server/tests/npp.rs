@@ -20,7 +20,7 @@ async fn signed_in(app: &TestApp, email: &str, role: &str) -> String {
 
 #[tokio::test]
 async fn publish_acknowledge_and_renew() {
-    let year = Config { session_idle_secs: 400 * 86_400, session_absolute_secs: 400 * 86_400 };
+    let year = Config { session_idle_secs: 400 * 86_400, session_absolute_secs: 400 * 86_400, ..Config::default() };
     let app = TestApp::with_config(year).await;
     let admin = signed_in(&app, "admin@example.com", "admin").await;
     let patient = signed_in(&app, "pat@example.com", "patient").await;
