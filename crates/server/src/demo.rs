@@ -3,12 +3,15 @@
 //! browser would send). Used by `cargo xtask demo` and by tests.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_core::{KdfParams, KdfProfile, KeyPair, RecoveryCode, Totp, TotpParams, TotpSecret, derive_password_keys};
+use bizing_core::{
+    ClinicKey, KdfParams, KdfProfile, KeyPair, PublicKey, RecoveryCode, Totp, TotpParams, TotpSecret,
+    derive_password_keys,
+};
 
 use crate::AppState;
 use crate::auth;
 use crate::error::AppError;
-use crate::store::{NewUser, ProviderRow, ScheduleRow, ServiceRow, TenantRow};
+use crate::store::{NewClinicKey, NewClinicKeyShare, NewUser, ProviderRow, ScheduleRow, ServiceRow, TenantRow};
 
 /// The demo clinic's id.
 pub const DEMO_TENANT: &str = "demo-clinic";
@@ -58,6 +61,7 @@ pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccou
     state.store.insert_tenant(&tenant, now).await?;
     let keys = state.master.tenant_keys(DEMO_TENANT, &tenant.data_key_wrapped)?;
     let mut out = Vec::new();
+    let mut holders = Vec::new();
     for (role, name, email, password) in ACCOUNTS {
         let internal = |e: &dyn std::fmt::Display| AppError::Internal(format!("demo {role}: {e}"));
         // What a browser does at registration.
@@ -97,6 +101,9 @@ pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccou
         if role == "provider" {
             seed_schedule(state, &id, name).await?;
         }
+        if matches!(role, "provider" | "admin") {
+            holders.push((id.clone(), role, pair.public_key().clone()));
+        }
         out.push(DemoAccount {
             role,
             name,
@@ -107,7 +114,39 @@ pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccou
             recovery_code: codes.first().map(|c| c.to_display_string().to_string()).unwrap_or_default(),
         });
     }
+    seed_clinic_key(state, &holders, now).await?;
     Ok(out)
+}
+
+/// Clinic key version 1, made and wrapped "client-side" by the demo admin to the provider's
+/// and their own personal keys (never the receptionist's); the server stores only the public
+/// key and the wrapped copies.
+async fn seed_clinic_key(state: &AppState, holders: &[(String, &str, PublicKey)], now: i64) -> Result<(), AppError> {
+    let internal = |e: &dyn std::fmt::Display| AppError::Internal(format!("demo clinic key: {e}"));
+    let admin = holders
+        .iter()
+        .find(|(_, role, _)| *role == "admin")
+        .ok_or_else(|| AppError::Internal("demo clinic key: no admin".into()))?;
+    // What the admin's browser does.
+    let clinic_key = ClinicKey::create().map_err(|e| internal(&e))?;
+    let mut shares = Vec::new();
+    for (user_id, _, personal) in holders {
+        let wrapped = clinic_key.wrap_for(personal).map_err(|e| internal(&e))?;
+        shares.push(NewClinicKeyShare {
+            user_id: user_id.clone(),
+            recipient_public_key: personal.to_sec1().to_vec(),
+            wrapped_key: wrapped.to_string(),
+        });
+    }
+    // What the server stores of it.
+    let key = NewClinicKey {
+        tenant_id: DEMO_TENANT.into(),
+        version: i64::from(clinic_key.version()),
+        key_id: clinic_key.key_id().to_string(),
+        public_key: clinic_key.public_key().to_sec1().to_vec(),
+        created_by: admin.0.clone(),
+    };
+    state.store.publish_clinic_key(&key, &shares, now).await
 }
 
 /// The demo services, and the demo provider bookable Monday to Friday, 09:00-12:00 and

@@ -8,11 +8,14 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod clinic_keys;
 pub mod clock;
+pub mod corrections;
 pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod npp;
+pub mod openapi;
 pub mod ratelimit;
 pub mod scheduling;
 pub mod session;
@@ -24,9 +27,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
-use axum::extract::MatchedPath;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -104,6 +107,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/health", get(|| async { axum::Json(serde_json::json!({ "ok": true })) }))
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/api/auth/prelogin", post(auth::prelogin))
         .route("/api/auth/register", post(auth::register))
         .route("/api/auth/login", post(auth::login))
@@ -115,6 +119,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/clinics/{tenant}/npp", get(npp::current))
         .route("/api/clinics/{tenant}/log-key", get(access_log::log_key))
         .route("/api/access-log", get(access_log::page))
+        .route("/api/clinics/{tenant}/clinic-key", get(clinic_keys::current))
+        .route("/api/staff/keys", get(clinic_keys::staff_keys))
+        .route("/api/clinic-keys", post(clinic_keys::publish))
+        .route("/api/clinic-keys/mine", get(clinic_keys::mine))
+        .route("/api/clinic-keys/shares", post(clinic_keys::add_shares))
         .route("/api/npp", post(npp::publish))
         .route("/api/npp/ack", post(npp::acknowledge))
         .route("/api/npp/status", get(npp::status))
@@ -125,6 +134,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/bookings/{id}", get(scheduling::get_one))
         .route("/api/bookings/{id}/cancel", post(scheduling::cancel))
         .route("/api/bookings/{id}/reschedule", post(scheduling::reschedule))
+        .route("/api/bookings/{id}/corrections", post(corrections::create))
+        .route("/api/corrections", get(corrections::list))
+        .route("/api/corrections/{id}", get(corrections::get_one))
+        .route("/api/corrections/{id}/accept", post(corrections::accept))
+        .route("/api/corrections/{id}/deny", post(corrections::deny))
+        .route("/api/corrections/{id}/extend", post(corrections::extend))
+        .route("/api/corrections/{id}/disagreement", post(corrections::disagreement))
         .fallback(|| async { AppError::NotFound });
     let headers: [(HeaderName, &str); 7] = [
         (header::CONTENT_SECURITY_POLICY, CSP),

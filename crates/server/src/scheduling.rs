@@ -122,7 +122,8 @@ pub async fn slots(
 /// # Errors
 /// 403 for staff; 400 for bad input (`invalid-body`, `invalid-start`, `in-the-past`,
 /// `outside-schedule`, `unknown-provider`, `unknown-service`, `invalid-note`,
-/// `note-too-large`); 409 `slot-taken` or `booking-exists`.
+/// `note-too-large`, `note-not-for-clinic`); 409 `slot-taken`, `booking-exists` or
+/// `no-clinic-key` (a note, but no clinic key to seal it to).
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
@@ -148,6 +149,7 @@ pub async fn create(
     };
     if let Some(note) = &req.note {
         check_note(note)?;
+        crate::clinic_keys::ensure_note_for_clinic(&state, &s.tenant_id, note).await?;
     }
     let tenant = clinic(&state, &s.tenant_id).await?;
     let tz = time_zone(&tenant)?;

@@ -488,7 +488,9 @@ fn seal_note(text: &str, tenant: &str, booking_id: &str, clinic: &ClinicKey, pat
 async fn receptionists_see_names_and_no_note_providers_see_envelopes() {
     let app = TestApp::new().await;
     let clinic = setup(&app).await;
-    let clinic_key = ClinicKey::create().unwrap();
+    let mut admin = Patient::new("admin@staff.example", "Admin Person");
+    let admin_cookie = admin.sign_up_as(&app, TENANT, "admin").await;
+    let clinic_key = app.publish_clinic_key(&admin_cookie, &[&clinic.provider.keys]).await;
     let mut pat = Patient::new("pat@example.com", "Patricia Note-Writer");
     let cookie = pat.sign_up(&app, TENANT).await;
     let id = bizing_server::auth::new_id().unwrap();
@@ -505,8 +507,6 @@ async fn receptionists_see_names_and_no_note_providers_see_envelopes() {
 
     let mut desk = Patient::new("desk@staff.example", "Desk Person");
     let desk_cookie = desk.sign_up_as(&app, TENANT, "receptionist").await;
-    let mut admin = Patient::new("admin@staff.example", "Admin Person");
-    let admin_cookie = admin.sign_up_as(&app, TENANT, "admin").await;
     for staff in [&desk_cookie, &admin_cookie] {
         let list = app.call("GET", "/api/bookings", None, Some(staff)).await;
         assert_eq!(list.status, StatusCode::OK, "{}", list.json);
@@ -538,6 +538,12 @@ async fn receptionists_see_names_and_no_note_providers_see_envelopes() {
         "knee hurts when climbing stairs",
         "and the patient's own key"
     );
+    // As the provider's browser does: its copy of the clinic key, unwrapped with its own key.
+    let mine = app.call("GET", "/api/clinic-keys/mine", None, Some(&clinic.provider_cookie)).await;
+    assert_eq!(mine.status, StatusCode::OK, "{}", mine.json);
+    let wrapped: bizing_core::WrappedKey = mine.json["keys"][0]["wrappedKey"].as_str().unwrap().parse().unwrap();
+    let unwrapped = ClinicKey::unwrap(&wrapped, &clinic.provider.keys).unwrap();
+    assert_eq!(envelope.open_text(unwrapped.key_pair(), &context).unwrap().as_str(), "knee hurts when climbing stairs");
     // Another provider of the clinic sees none of it.
     let list = app.call("GET", "/api/bookings", None, Some(&clinic.other_provider_cookie)).await;
     assert_eq!(list.json["bookings"], json!([]));
@@ -676,8 +682,10 @@ fn post(uri: &str, body: String, cookie: &str) -> Request<Body> {
 #[tokio::test]
 async fn notes_and_names_are_not_in_the_database_in_clear() {
     let app = TestApp::new().await;
-    setup(&app).await;
-    let clinic_key = ClinicKey::create().unwrap();
+    let clinic = setup(&app).await;
+    let mut admin = Patient::new("admin@staff.example", "Admin Person");
+    let admin_cookie = admin.sign_up_as(&app, TENANT, "admin").await;
+    let clinic_key = app.publish_clinic_key(&admin_cookie, &[&clinic.provider.keys]).await;
     let mut pat = Patient::new("marker@example.com", "Xanthippe Quillfeather");
     let cookie = pat.sign_up(&app, TENANT).await;
     let id = bizing_server::auth::new_id().unwrap();

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/auth/prelogin`: which KDF parameters to derive the password keys with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreloginRequest {
     /// The clinic (tenant) id.
@@ -15,6 +16,7 @@ pub struct PreloginRequest {
 /// The KDF parameters of an account, or a stable made-up answer for an unknown email, so
 /// that the answer never tells whether an account exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreloginResponse {
     /// Text form of [`crate::KdfParams`].
@@ -24,6 +26,7 @@ pub struct PreloginResponse {
 /// `POST /api/auth/register`: a patient creates an account. Everything secret arrives
 /// wrapped; the server keeps a hash of `authKey` and nothing it could derive keys from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterRequest {
     /// The clinic (tenant) id.
@@ -46,6 +49,7 @@ pub struct RegisterRequest {
 
 /// One recovery code as the server stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RecoverySlot {
     /// [`crate::RecoveryCodeHash`] text form.
@@ -56,6 +60,7 @@ pub struct RecoverySlot {
 
 /// `POST /api/auth/login`: the first factor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginRequest {
     /// The clinic (tenant) id.
@@ -68,6 +73,7 @@ pub struct LoginRequest {
 
 /// What the client must do after a successful first factor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginResponse {
     /// `"enroll-totp"` (no second factor yet) or `"verify-mfa"`.
@@ -78,6 +84,7 @@ pub struct LoginResponse {
 
 /// `POST /api/auth/totp/enroll`: a new secret for the signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TotpEnrollResponse {
     /// Base32 secret.
@@ -88,6 +95,7 @@ pub struct TotpEnrollResponse {
 
 /// `POST /api/auth/totp/confirm` and `POST /api/auth/mfa`: a second factor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MfaRequest {
     /// A TOTP code.
@@ -100,6 +108,7 @@ pub struct MfaRequest {
 
 /// `GET /api/me`: the signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Me {
     /// The user id.

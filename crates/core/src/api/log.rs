@@ -6,6 +6,7 @@ use crate::access_log::AccessEvent;
 
 /// `GET /api/clinics/{tenant}/log-key`: what a client pins to verify checkpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LogKey {
     /// The log's origin line.
@@ -18,6 +19,7 @@ pub struct LogKey {
 
 /// `GET /api/access-log?since=N`: the signed-in patient's events with proofs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccessLogPage {
     /// The signed checkpoint (C2SP signed note) the proofs refer to.
@@ -30,6 +32,7 @@ pub struct AccessLogPage {
 
 /// One event with what is needed to verify it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoggedEvent {
     /// Its leaf index.

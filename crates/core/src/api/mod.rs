@@ -7,17 +7,22 @@
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod clinic_keys;
+mod corrections;
 mod log;
 mod npp;
 mod scheduling;
 
 pub use accounts::*;
+pub use clinic_keys::*;
+pub use corrections::*;
 pub use log::*;
 pub use npp::*;
 pub use scheduling::*;
 
 /// An RFC 9457 problem, as every error response carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// A stable URI naming the kind of problem, e.g. `urn:bizing:problem:session-expired`.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/clinics/{tenant}/npp`: the clinic's current notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NppNotice {
     /// SHA-256 of `text`, 64 hex digits: the version's identity.
@@ -16,6 +17,7 @@ pub struct NppNotice {
 
 /// `POST /api/npp`: an admin publishes a new version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PublishNpp {
     /// The full text of the notice.
@@ -24,6 +26,7 @@ pub struct PublishNpp {
 
 /// `POST /api/npp/ack`: the signed-in patient acknowledges a version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AcknowledgeNpp {
     /// The hash of the version shown (must be the current one).
@@ -34,6 +37,7 @@ pub struct AcknowledgeNpp {
 
 /// `GET /api/npp/status`: where the signed-in patient stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NppStatus {
     /// The current version's hash, if the clinic has published one.
@@ -46,6 +50,7 @@ pub struct NppStatus {
 
 /// An acknowledgment as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NppAckRecord {
     /// The version acknowledged.

@@ -24,6 +24,7 @@ pub const NOTE_SCHEMA_VERSION: u32 = 1;
 
 /// A service a clinic offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Service {
     /// The id.
@@ -36,6 +37,7 @@ pub struct Service {
 
 /// `GET /api/clinics/{tenant}/services`: the clinic's active services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServicesResponse {
     /// The services, by name.
@@ -44,6 +46,7 @@ pub struct ServicesResponse {
 
 /// A provider patients can book.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Provider {
     /// The id.
@@ -54,6 +57,7 @@ pub struct Provider {
 
 /// `GET /api/clinics/{tenant}/providers`: the clinic's active providers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProvidersResponse {
     /// The providers, by name.
@@ -62,6 +66,7 @@ pub struct ProvidersResponse {
 
 /// The query of `GET /api/clinics/{tenant}/slots`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SlotsQuery {
     /// The service to book (its duration sets the slot length).
@@ -79,6 +84,7 @@ pub struct SlotsQuery {
 
 /// A free slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Slot {
     /// When it starts (RFC 3339, clinic offset). Send this as a booking's `start`.
@@ -91,6 +97,7 @@ pub struct Slot {
 
 /// The free slots of a range of days, soonest first; only slots that start in the future.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SlotsResponse {
     /// The clinic's IANA time zone, e.g. `America/New_York`.
@@ -103,6 +110,7 @@ pub struct SlotsResponse {
 
 /// `POST /api/bookings`: a signed-in patient books a slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateBookingRequest {
     /// The booking's id, chosen by the client (16 random bytes, unpadded base64url) so that
@@ -126,6 +134,7 @@ pub struct CreateBookingRequest {
 /// `POST /api/bookings/{id}/reschedule`: moves a booking to another slot of the same
 /// provider and service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RescheduleRequest {
     /// The new start, RFC 3339, as [`Slot::start`].
@@ -134,6 +143,7 @@ pub struct RescheduleRequest {
 
 /// Whether a booking still holds its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum BookingStatus {
     /// Booked.
@@ -145,6 +155,7 @@ pub enum BookingStatus {
 /// A booking, as the caller's role may see it. Fields a role must not see are absent from
 /// the JSON, not null: a receptionist's view has no `note` key at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Booking {
     /// The id (also the `booking_id` of the note's envelope context).
@@ -181,6 +192,7 @@ pub struct Booking {
 
 /// `GET /api/bookings`: the bookings the caller may see, by start time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BookingsResponse {
     /// The bookings.

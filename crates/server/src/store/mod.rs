@@ -7,11 +7,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 mod accounts;
+mod clinic_keys;
+mod corrections;
 mod log;
 mod npp;
 mod scheduling;
 
 pub use accounts::{NewUser, SessionRow, UserRow};
+pub use clinic_keys::{ClinicKeyRow, ClinicKeyShareRow, NewClinicKey, NewClinicKeyShare, StaffRow};
+pub(crate) use clinic_keys::{unknown_version, wrong_version};
+pub use corrections::{CorrectionRow, Decision, Extension, NewCorrection};
 pub use log::NewLeaf;
 pub use npp::{AckRow, NppRow};
 pub use scheduling::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow};

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core::api::{RecoverySlot, RegisterRequest};
-use bizing_core::{KdfParams, KdfProfile, KeyPair, RecoveryCode, Totp, derive_password_keys};
+use bizing_core::{ClinicKey, KdfParams, KdfProfile, KeyPair, PublicKey, RecoveryCode, Totp, derive_password_keys};
 use bizing_server::clock::TestClock;
 use bizing_server::store::{Store, TenantRow};
 use bizing_server::vault::MasterKey;
@@ -252,5 +252,53 @@ impl TestApp {
         let me = self.call("GET", "/api/me", None, Some(cookie)).await;
         assert_eq!(me.status, StatusCode::OK, "{}", me.json);
         me.json["userId"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    /// Publishes `key` as an admin's browser would: wraps it to the admin's own personal key
+    /// and to each holder's (found by public key in `GET /api/staff/keys`), then posts it.
+    pub async fn publish_clinic_key_version(
+        &self,
+        admin_cookie: &str,
+        key: &ClinicKey,
+        holders: &[&KeyPair],
+    ) -> Response {
+        let admin_id = self.user_id(admin_cookie).await;
+        let staff = self.call("GET", "/api/staff/keys", None, Some(admin_cookie)).await;
+        assert_eq!(staff.status, StatusCode::OK, "{}", staff.json);
+        let staff = staff.json["staff"].as_array().unwrap().clone();
+        let share = |user_id: &str, personal: &PublicKey| {
+            let wrapped = key.wrap_for(personal).unwrap().to_string();
+            serde_json::json!({ "userId": user_id, "wrappedKey": wrapped })
+        };
+        let admin = staff.iter().find(|m| m["userId"] == admin_id.as_str()).expect("the admin is staff");
+        let admin_key =
+            PublicKey::from_sec1(&Base64UrlUnpadded::decode_vec(admin["publicKey"].as_str().unwrap()).unwrap())
+                .unwrap();
+        let mut shares = vec![share(&admin_id, &admin_key)];
+        for holder in holders {
+            let sec1 = Base64UrlUnpadded::encode_string(&holder.public_key().to_sec1());
+            let member = staff.iter().find(|m| m["publicKey"] == sec1.as_str()).expect("a holder is staff");
+            let user_id = member["userId"].as_str().unwrap();
+            if user_id != admin_id {
+                shares.push(share(user_id, holder.public_key()));
+            }
+        }
+        let body = serde_json::json!({
+            "version": key.version(),
+            "publicKey": Base64UrlUnpadded::encode_string(&key.public_key().to_sec1()),
+            "shares": shares,
+        });
+        self.call("POST", "/api/clinic-keys", Some(body), Some(admin_cookie)).await
+    }
+
+    /// Makes the clinic's first key (version 1) client-side, shares it with the signed-in
+    /// admin and `holders` (providers' or admins' personal keys), and returns it.
+    pub async fn publish_clinic_key(&self, admin_cookie: &str, holders: &[&KeyPair]) -> ClinicKey {
+        let key = ClinicKey::create().unwrap();
+        let res = self.publish_clinic_key_version(admin_cookie, &key, holders).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
+        key
     }
 }

@@ -1,0 +1,463 @@
+//! The OpenAPI 3.1 description of the API, built from one table of routes and the JSON
+//! Schemas of the wire types in `bizing_core::api`, served at `/api/openapi.json` and checked
+//! in at `crates/server/openapi.json` (a test fails when the two differ, and when a route in
+//! `lib.rs` is missing from the table).
+
+use axum::Json;
+use bizing_core::api;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No session needed.
+    Public,
+    /// A session, before or after the second factor.
+    Session,
+    /// A fully signed-in session (second factor given).
+    SignedIn,
+}
+
+/// One documented route.
+pub struct Route {
+    /// `get` or `post`.
+    pub method: &'static str,
+    /// The path as axum declares it, e.g. `/api/bookings/{id}`.
+    pub path: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Group.
+    pub tag: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Request body schema.
+    pub request: Option<SchemaFn>,
+    /// Success status and body schema (None for no body).
+    pub response: (u16, Option<SchemaFn>),
+}
+
+/// Produces a body's schema (a `$ref` into the components) from the generator.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Value;
+
+fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<T>().to_value()
+}
+
+macro_rules! route {
+    ($method:literal, $path:literal, $tag:literal, $access:ident, $summary:literal, $req:expr, $status:literal, $res:expr) => {
+        Route {
+            method: $method,
+            path: $path,
+            summary: $summary,
+            tag: $tag,
+            access: Access::$access,
+            request: $req,
+            response: ($status, $res),
+        }
+    };
+}
+
+/// Every route of the API.
+#[must_use]
+pub fn routes() -> Vec<Route> {
+    vec![
+        route!("get", "/api/health", "meta", Public, "Liveness", None, 200, None),
+        route!("get", "/api/openapi.json", "meta", Public, "This document", None, 200, None),
+        route!(
+            "post",
+            "/api/auth/prelogin",
+            "auth",
+            Public,
+            "An account's KDF parameters (made up for unknown emails)",
+            Some(schema::<api::PreloginRequest>),
+            200,
+            Some(schema::<api::PreloginResponse>)
+        ),
+        route!(
+            "post",
+            "/api/auth/register",
+            "auth",
+            Public,
+            "Create a patient account; starts a session awaiting TOTP enrollment",
+            Some(schema::<api::RegisterRequest>),
+            201,
+            Some(schema::<api::LoginResponse>)
+        ),
+        route!(
+            "post",
+            "/api/auth/login",
+            "auth",
+            Public,
+            "First factor: the password-derived auth key",
+            Some(schema::<api::LoginRequest>),
+            200,
+            Some(schema::<api::LoginResponse>)
+        ),
+        route!(
+            "post",
+            "/api/auth/totp/enroll",
+            "auth",
+            Session,
+            "A new TOTP secret for an account without one",
+            None,
+            200,
+            Some(schema::<api::TotpEnrollResponse>)
+        ),
+        route!(
+            "post",
+            "/api/auth/totp/confirm",
+            "auth",
+            Session,
+            "Confirm TOTP enrollment with a first code",
+            Some(schema::<api::MfaRequest>),
+            204,
+            None
+        ),
+        route!(
+            "post",
+            "/api/auth/mfa",
+            "auth",
+            Session,
+            "Second factor: a TOTP code or a single-use recovery code",
+            Some(schema::<api::MfaRequest>),
+            204,
+            None
+        ),
+        route!("post", "/api/auth/logout", "auth", Public, "End the session on the server", None, 204, None),
+        route!(
+            "get",
+            "/api/me",
+            "auth",
+            SignedIn,
+            "The signed-in account (logged as an access to a patient's record)",
+            None,
+            200,
+            Some(schema::<api::Me>)
+        ),
+        route!(
+            "get",
+            "/api/clinics/{tenant}/npp",
+            "npp",
+            Public,
+            "The clinic's current Notice of Privacy Practices",
+            None,
+            200,
+            Some(schema::<api::NppNotice>)
+        ),
+        route!(
+            "post",
+            "/api/npp",
+            "npp",
+            SignedIn,
+            "Publish a new NPP version (admins)",
+            Some(schema::<api::PublishNpp>),
+            201,
+            Some(schema::<api::NppNotice>)
+        ),
+        route!(
+            "post",
+            "/api/npp/ack",
+            "npp",
+            SignedIn,
+            "Acknowledge the current NPP version",
+            Some(schema::<api::AcknowledgeNpp>),
+            204,
+            None
+        ),
+        route!(
+            "get",
+            "/api/npp/status",
+            "npp",
+            SignedIn,
+            "Whether the signed-in patient must acknowledge",
+            None,
+            200,
+            Some(schema::<api::NppStatus>)
+        ),
+        route!(
+            "get",
+            "/api/clinics/{tenant}/log-key",
+            "access log",
+            Public,
+            "The checkpoint key clients pin",
+            None,
+            200,
+            Some(schema::<api::LogKey>)
+        ),
+        route!(
+            "get",
+            "/api/access-log",
+            "access log",
+            SignedIn,
+            "The signed-in patient's access events with inclusion proofs, a signed checkpoint and a consistency proof from `since`",
+            None,
+            200,
+            Some(schema::<api::AccessLogPage>)
+        ),
+        route!(
+            "get",
+            "/api/clinics/{tenant}/services",
+            "scheduling",
+            Public,
+            "The clinic's services",
+            None,
+            200,
+            Some(schema::<api::ServicesResponse>)
+        ),
+        route!(
+            "get",
+            "/api/clinics/{tenant}/providers",
+            "scheduling",
+            Public,
+            "The clinic's providers",
+            None,
+            200,
+            Some(schema::<api::ProvidersResponse>)
+        ),
+        route!(
+            "get",
+            "/api/clinics/{tenant}/slots",
+            "scheduling",
+            Public,
+            "Free slots in the clinic's time zone, soonest first (query: service, provider, from, days)",
+            None,
+            200,
+            Some(schema::<api::SlotsResponse>)
+        ),
+        route!(
+            "post",
+            "/api/bookings",
+            "bookings",
+            SignedIn,
+            "Book a slot, with a note sealed on the client",
+            Some(schema::<api::CreateBookingRequest>),
+            201,
+            Some(schema::<api::Booking>)
+        ),
+        route!(
+            "get",
+            "/api/bookings",
+            "bookings",
+            SignedIn,
+            "The bookings the caller may see",
+            None,
+            200,
+            Some(schema::<api::BookingsResponse>)
+        ),
+        route!(
+            "get",
+            "/api/bookings/{id}",
+            "bookings",
+            SignedIn,
+            "One booking (404 if not the caller's to see)",
+            None,
+            200,
+            Some(schema::<api::Booking>)
+        ),
+        route!(
+            "post",
+            "/api/bookings/{id}/cancel",
+            "bookings",
+            SignedIn,
+            "Cancel a booking",
+            None,
+            200,
+            Some(schema::<api::Booking>)
+        ),
+        route!(
+            "post",
+            "/api/bookings/{id}/reschedule",
+            "bookings",
+            SignedIn,
+            "Move a booking to another free slot",
+            Some(schema::<api::RescheduleRequest>),
+            200,
+            Some(schema::<api::Booking>)
+        ),
+        route!(
+            "get",
+            "/api/clinics/{tenant}/clinic-key",
+            "clinic keys",
+            Public,
+            "The clinic's current key, to seal notes to",
+            None,
+            200,
+            Some(schema::<api::ClinicKeyInfo>)
+        ),
+        route!(
+            "get",
+            "/api/staff/keys",
+            "clinic keys",
+            SignedIn,
+            "Staff with their personal public keys (staff only)",
+            None,
+            200,
+            Some(schema::<api::StaffKeysResponse>)
+        ),
+        route!(
+            "post",
+            "/api/clinic-keys",
+            "clinic keys",
+            SignedIn,
+            "Publish the next clinic-key version with wrapped copies (admin)",
+            Some(schema::<api::PublishClinicKey>),
+            201,
+            Some(schema::<api::ClinicKeyInfo>)
+        ),
+        route!(
+            "get",
+            "/api/clinic-keys/mine",
+            "clinic keys",
+            SignedIn,
+            "The caller's wrapped copies of every version (providers, admins)",
+            None,
+            200,
+            Some(schema::<api::MyClinicKeysResponse>)
+        ),
+        route!(
+            "post",
+            "/api/clinic-keys/shares",
+            "clinic keys",
+            SignedIn,
+            "Share an existing version with more providers or admins (admin)",
+            Some(schema::<api::AddClinicKeyShares>),
+            204,
+            None
+        ),
+        route!(
+            "post",
+            "/api/bookings/{id}/corrections",
+            "corrections",
+            SignedIn,
+            "Ask for a correction of one's booking (HIPAA amendment)",
+            Some(schema::<api::CreateCorrectionRequest>),
+            201,
+            Some(schema::<api::Correction>)
+        ),
+        route!(
+            "get",
+            "/api/corrections",
+            "corrections",
+            SignedIn,
+            "The correction requests the caller may see",
+            None,
+            200,
+            Some(schema::<api::CorrectionsResponse>)
+        ),
+        route!(
+            "get",
+            "/api/corrections/{id}",
+            "corrections",
+            SignedIn,
+            "One correction request",
+            None,
+            200,
+            Some(schema::<api::Correction>)
+        ),
+        route!(
+            "post",
+            "/api/corrections/{id}/accept",
+            "corrections",
+            SignedIn,
+            "Accept a pending correction request",
+            None,
+            200,
+            Some(schema::<api::Correction>)
+        ),
+        route!(
+            "post",
+            "/api/corrections/{id}/deny",
+            "corrections",
+            SignedIn,
+            "Deny a pending correction request, with a reason",
+            Some(schema::<api::CorrectionReasonRequest>),
+            200,
+            Some(schema::<api::Correction>)
+        ),
+        route!(
+            "post",
+            "/api/corrections/{id}/extend",
+            "corrections",
+            SignedIn,
+            "Extend the deadline once by 30 days, with a reason",
+            Some(schema::<api::CorrectionReasonRequest>),
+            200,
+            Some(schema::<api::Correction>)
+        ),
+        route!(
+            "post",
+            "/api/corrections/{id}/disagreement",
+            "corrections",
+            SignedIn,
+            "File a statement of disagreement with a denial",
+            Some(schema::<api::DisagreementRequest>),
+            200,
+            Some(schema::<api::Correction>)
+        ),
+    ]
+}
+
+/// The document.
+#[must_use]
+pub fn document() -> Value {
+    let mut generator = SchemaSettings::openapi3().into_generator();
+    let problem = schema::<api::Problem>(&mut generator);
+    let mut paths: Map<String, Value> = Map::new();
+    for route in routes() {
+        let mut operation = json!({
+            "summary": route.summary,
+            "tags": [route.tag],
+            "operationId": format!("{}{}", route.method, route.path.replace(['/', '{', '}', '-', '.'], "_")),
+        });
+        let params: Vec<Value> = route
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        if !params.is_empty() {
+            operation["parameters"] = Value::Array(params);
+        }
+        if let Some(request) = route.request {
+            operation["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": request(&mut generator) } } });
+        }
+        let (status, body) = route.response;
+        let success = match body {
+            Some(body) => {
+                json!({ "description": "OK", "content": { "application/json": { "schema": body(&mut generator) } } })
+            }
+            None => json!({ "description": "OK" }),
+        };
+        let error = json!({ "description": "An RFC 9457 problem; `type` is a stable `urn:bizing:problem:<slug>`",
+            "content": { "application/problem+json": { "schema": problem.clone() } } });
+        operation["responses"] = json!({ status.to_string(): success, "default": error });
+        if route.access != Access::Public {
+            operation["security"] = json!([{ "session": [] }]);
+        }
+        let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        entry[route.method] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Bizing booking API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The reference booking server of the Bizing booking SDK. Notes and correction texts arrive sealed (`bze1.` envelopes) and are never opened here. Errors are RFC 9457 problem+json.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": generator.take_definitions(true),
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE_NAME }
+            }
+        }
+    })
+}
+
+/// `GET /api/openapi.json`
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}
