@@ -1,8 +1,12 @@
 // The API every runtime gets (everything but the browser-only IdleTimer). Keep in step with
 // the SDK's exports: the npm-package tests compare this list with the generated glue.
 
-import { scanPhi as rawScanPhi, zeroizeKeys as rawZeroizeKeys } from "../dist/bizing_sdk.js";
-import { guardFunction } from "./runtime.js";
+import {
+  BookingClient as GlueBookingClient,
+  scanPhi as rawScanPhi,
+  zeroizeKeys as rawZeroizeKeys,
+} from "../dist/bizing_sdk.js";
+import { ensureReady, guardFunction } from "./runtime.js";
 
 export {
   ClinicKey,
@@ -18,6 +22,14 @@ export {
 
 export const scanPhi = guardFunction(rawScanPhi);
 export const zeroizeKeys = guardFunction(rawZeroizeKeys);
+
+/** The booking API's client (fetch-based; every runtime). Constructing it needs `init()`. */
+export class BookingClient extends GlueBookingClient {
+  constructor(options) {
+    ensureReady();
+    super(options);
+  }
+}
 
 /** Whether `error` is what the SDK throws: an Error named "BizingError" with a numeric `code`. */
 export function isBizingError(error) {

@@ -1,11 +1,13 @@
 // The `npm-package` test stage: packs pkg/ (built by `cargo xtask build`) with `npm pack`,
 // installs the tarball into a fresh project under the OS temp dir, and tests the INSTALLED
-// package as users get it: Node.js (node --test), Deno (deno test), workerd (a Worker served
-// on 127.0.0.1), Chromium (the browser entry, via playwright-core), envelopes sealed in one
-// runtime and opened in another, and tsc over typed examples.
+// package as users get it: Node.js (node --test), the BookingClient against a real
+// bizing-server (built with cargo, started with --demo on 127.0.0.1), Deno (deno test),
+// workerd (a Worker served on 127.0.0.1), Chromium (the browser entry, via playwright-core),
+// envelopes sealed in one runtime and opened in another, and tsc over typed examples.
 //
 // Usage: node tests/npm/run.mjs   (after `cargo xtask build`; tools from tools/js)
-// BIZING_NPM_VERBOSE=1 shows every runner's output; BIZING_NPM_KEEP=1 keeps the temp dir.
+// BIZING_NPM_VERBOSE=1 shows every runner's output; BIZING_NPM_KEEP=1 keeps the temp dir;
+// BIZING_SERVER=path uses that bizing-server binary instead of building one.
 //
 // Prints one line per step and a closing "N passed, N failed"; a failing step prints its
 // runner's output. Every child process has a time limit and is killed on failure or exit.
@@ -44,7 +46,7 @@ const PACKED_FILES = [
   "workerd.js",
 ];
 /** Test directories copied into the temp project. */
-const TEST_DIRS = ["node", "deno", "workerd", "cross", "types", "browser"];
+const TEST_DIRS = ["node", "client", "deno", "workerd", "cross", "types", "browser"];
 const SECOND = 1000;
 
 const children = new Set();
@@ -382,6 +384,78 @@ async function workerdTests(project, fixtures) {
   }
 }
 
+/** The bizing-server binary: $BIZING_SERVER, or built now (cargo says where it put it). */
+async function serverBinary() {
+  if (process.env.BIZING_SERVER) return process.env.BIZING_SERVER;
+  const output = await runOk(
+    "cargo build -p bizing-server",
+    "cargo",
+    ["build", "-p", "bizing-server", "--bin", "bizing-server", "--locked", "--message-format=json-render-diagnostics"],
+    { cwd: root, timeoutMs: 900 * SECOND },
+  );
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const message = JSON.parse(line);
+    if (message.reason === "compiler-artifact" && message.target?.name === "bizing-server" && message.executable) {
+      return message.executable;
+    }
+  }
+  throw new StepFailure("cargo build -p bizing-server named no executable", output);
+}
+
+/**
+ * The BookingClient against a real server: bizing-server --demo on a free port with a fresh
+ * SQLite database under the temp dir, the node tests in client/ run with BIZING_API_URL, and
+ * the server stopped afterwards, pass or fail (and by `cleanup` if this process is stopped).
+ */
+async function clientTests(tmp, project) {
+  const binary = await serverBinary();
+  const port = await freePort();
+  const dataDir = path.join(tmp, "server");
+  await mkdir(dataDir);
+  const args = ["--listen", `127.0.0.1:${port}`, "--database", "sqlite://db.sqlite", "--master-key-file", "master.key", "--demo"];
+  const child = spawn(binary, args, {
+    cwd: dataDir,
+    env: { ...process.env, RUST_LOG: "warn", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  let output = "";
+  const listening = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StepFailure("bizing-server printed no listening line within 60 s", output)), 60 * SECOND);
+    child.stdout.setEncoding("utf8").on("data", (chunk) => {
+      output += chunk;
+      if (/listening on http:\/\//.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk) => (output += chunk));
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(new StepFailure(`could not start ${binary}: ${error.message}`));
+    });
+    child.on("close", (code, signal) => {
+      children.delete(child);
+      clearTimeout(timer);
+      reject(new StepFailure(`bizing-server exited with ${code ?? signal} before listening`, output));
+    });
+  });
+  try {
+    await listening;
+    const files = (await readdir(path.join(here, "client"))).filter((f) => f.endsWith(".test.mjs")).sort();
+    const result = await nodeTests(tmp, project, "client", files.map((f) => `client/${f}`), {
+      BIZING_API_URL: `http://127.0.0.1:${port}`,
+    });
+    return { ...result, summary: `${result.summary} (bizing-server --demo on 127.0.0.1:${port})` };
+  } catch (error) {
+    if (error instanceof StepFailure) error.output = `${error.output ?? ""}\n----- bizing-server -----\n${output.slice(-4000)}`;
+    throw error;
+  } finally {
+    await stopChild(child);
+  }
+}
+
 /** The browser entry in headless Chromium: page served from the temp project on 127.0.0.1. */
 async function browserTests(project, fixtures) {
   const { chromium } = requireTool("playwright-core");
@@ -502,6 +576,7 @@ async function main() {
     const { project } = await step("install", () => install(tmp, tarball));
     const nodeFiles = (await readdir(path.join(here, "node"))).filter((f) => f.endsWith(".test.mjs"));
     await step("node", () => nodeTests(tmp, project, "node", nodeFiles.sort().map((f) => `node/${f}`)));
+    await step("client (node, real server)", () => clientTests(tmp, project));
     await step("cross seal (node)", () => sealInNode(project, fixtures));
     await step("deno", () => denoTests(tmp, project, fixtures));
     await step("workerd", () => workerdTests(project, fixtures));

@@ -168,7 +168,8 @@ fn wasm_browser(root: &Path) -> Result<(), Failure> {
 }
 
 /// Builds pkg/ (`cargo xtask build`), then tests the packed and installed package in Node.js,
-/// Deno, workerd and Chromium, across runtimes, and with tsc (tests/npm/run.mjs).
+/// Deno, workerd and Chromium, across runtimes, and with tsc (tests/npm/run.mjs); its
+/// `BookingClient` runs against a real `bizing-server --demo`, which run.mjs builds and starts.
 fn npm_package(root: &Path) -> Result<(), Failure> {
     build::run(root)?;
     Cmd::new(root, "node")

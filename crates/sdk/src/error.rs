@@ -40,6 +40,15 @@ pub enum ErrorCode {
     InvalidKdfParams = 14,
     /// The package was used before `await init()` finished loading the wasm.
     NotInitialized = 15,
+    /// The booking API answered with an error (an RFC 9457 problem). The error also carries
+    /// `status` (the HTTP status), `problemType` (e.g. `urn:bizing:problem:session-expired`),
+    /// `title`, and when present `detail` and `retryAfter` (seconds).
+    Api = 16,
+    /// The booking API could not be reached (no network, refused, DNS, CORS, aborted).
+    Network = 17,
+    /// The booking API answered success with a body that is not what the call expects
+    /// (e.g. the base URL points at something else).
+    InvalidResponse = 18,
 }
 
 /// A `BizingError` carrying `code`.
@@ -60,68 +69,66 @@ pub(crate) trait ToJs<T> {
     fn js(self) -> Result<T, JsValue>;
 }
 
-impl<T> ToJs<T> for Result<T, EnvelopeError> {
+impl<T, E: Coded> ToJs<T> for Result<T, E> {
     fn js(self) -> Result<T, JsValue> {
-        self.map_err(|e| {
-            let code = match &e {
-                EnvelopeError::UnsupportedVersion(_) | EnvelopeError::UnsupportedSuite(_) => {
-                    ErrorCode::UnsupportedVersion
-                }
-                EnvelopeError::TooManyRecipients(_)
-                | EnvelopeError::NoRecipients
-                | EnvelopeError::DuplicateRecipient(_) => ErrorCode::InvalidRecipients,
-                EnvelopeError::NoMatchingRecipient => ErrorCode::NotARecipient,
-                EnvelopeError::Decryption => ErrorCode::DecryptionFailed,
-                EnvelopeError::TooLarge | EnvelopeError::ContextTooLong(_) => ErrorCode::TooLarge,
-                EnvelopeError::Random(_) => ErrorCode::RandomUnavailable,
-                _ => ErrorCode::Malformed,
-            };
-            error(code, &e.to_string())
-        })
+        self.map_err(|e| error(e.code(), &e.to_string()))
     }
 }
 
-impl<T> ToJs<T> for Result<T, KeyError> {
-    fn js(self) -> Result<T, JsValue> {
-        self.map_err(|e| {
-            let code = match &e {
-                KeyError::Random(_) => ErrorCode::RandomUnavailable,
-                _ => ErrorCode::InvalidKey,
-            };
-            error(code, &e.to_string())
-        })
+/// The [`ErrorCode`] a core error maps to (shared by the JS exports and the Rust
+/// `BookingClient`, whose errors carry a code too).
+pub(crate) trait Coded: core::fmt::Display {
+    fn code(&self) -> ErrorCode;
+}
+
+impl Coded for EnvelopeError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            EnvelopeError::UnsupportedVersion(_) | EnvelopeError::UnsupportedSuite(_) => ErrorCode::UnsupportedVersion,
+            EnvelopeError::TooManyRecipients(_)
+            | EnvelopeError::NoRecipients
+            | EnvelopeError::DuplicateRecipient(_) => ErrorCode::InvalidRecipients,
+            EnvelopeError::NoMatchingRecipient => ErrorCode::NotARecipient,
+            EnvelopeError::Decryption => ErrorCode::DecryptionFailed,
+            EnvelopeError::TooLarge | EnvelopeError::ContextTooLong(_) => ErrorCode::TooLarge,
+            EnvelopeError::Random(_) => ErrorCode::RandomUnavailable,
+            _ => ErrorCode::Malformed,
+        }
     }
 }
 
-impl<T> ToJs<T> for Result<T, WrapError> {
-    fn js(self) -> Result<T, JsValue> {
-        self.map_err(|e| {
-            let code = match &e {
-                WrapError::Decryption => ErrorCode::DecryptionFailed,
-                WrapError::UnsupportedVersion(_) | WrapError::UnsupportedKind(_) => ErrorCode::UnsupportedVersion,
-                WrapError::WrongKind(_) => ErrorCode::InvalidArgument,
-                WrapError::Random(_) => ErrorCode::RandomUnavailable,
-                _ => ErrorCode::Malformed,
-            };
-            error(code, &e.to_string())
-        })
+impl Coded for KeyError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            KeyError::Random(_) => ErrorCode::RandomUnavailable,
+            _ => ErrorCode::InvalidKey,
+        }
     }
 }
 
-impl<T> ToJs<T> for Result<T, PasswordError> {
-    fn js(self) -> Result<T, JsValue> {
-        self.map_err(|e| {
-            let code = match &e {
-                PasswordError::Random(_) => ErrorCode::RandomUnavailable,
-                _ => ErrorCode::InvalidKdfParams,
-            };
-            error(code, &e.to_string())
-        })
+impl Coded for WrapError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            WrapError::Decryption => ErrorCode::DecryptionFailed,
+            WrapError::UnsupportedVersion(_) | WrapError::UnsupportedKind(_) => ErrorCode::UnsupportedVersion,
+            WrapError::WrongKind(_) => ErrorCode::InvalidArgument,
+            WrapError::Random(_) => ErrorCode::RandomUnavailable,
+            _ => ErrorCode::Malformed,
+        }
     }
 }
 
-impl<T> ToJs<T> for Result<T, RandomError> {
-    fn js(self) -> Result<T, JsValue> {
-        self.map_err(|e| error(ErrorCode::RandomUnavailable, &e.to_string()))
+impl Coded for PasswordError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            PasswordError::Random(_) => ErrorCode::RandomUnavailable,
+            _ => ErrorCode::InvalidKdfParams,
+        }
+    }
+}
+
+impl Coded for RandomError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::RandomUnavailable
     }
 }

@@ -24,6 +24,12 @@ impl KeyPair {
     pub(crate) fn with<T>(&self, f: impl FnOnce(&core::KeyPair) -> Result<T, JsValue>) -> Result<T, JsValue> {
         keystore::with_key(&self.slot, f)
     }
+
+    /// The key's slot, so its owner (e.g. the `BookingClient` that unwrapped it) can zeroize
+    /// it later.
+    pub(crate) fn slot(&self) -> &Slot {
+        &self.slot
+    }
 }
 
 #[wasm_bindgen]

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod client;
 mod envelope;
 mod error;
 pub mod idle_timer;
@@ -16,6 +17,7 @@ mod mfa;
 mod npp;
 mod phi;
 
+pub use client::{BookingClient, ClientError, Credentials};
 pub use envelope::Envelope;
 pub use error::ErrorCode;
 pub use idle_timer::IdleTimer;

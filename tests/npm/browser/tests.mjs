@@ -4,7 +4,7 @@ import * as sdk from "@bizing/booking-sdk";
 
 import { openFixture, sealFixture } from "../cross/fixture.mjs";
 
-const { Envelope, ErrorCode, IdleTimer, KeyPair, PublicKey, init, isBizingError, zeroizeKeys } = sdk;
+const { BookingClient, Envelope, ErrorCode, IdleTimer, KeyPair, PublicKey, init, isBizingError, zeroizeKeys } = sdk;
 const ctx = { tenantId: "tenant-browser", bookingId: "booking-1", field: "note", schemaVersion: 1 };
 
 function codeOf(fn) {
@@ -73,6 +73,21 @@ await run("IdleTimer runs in a page, and logout zeroizes keys", () => {
 await run("cross-runtime: opens what Node.js sealed, seals for Node.js", () => {
   check(openFixture(sdk, globalThis.NODE_FIXTURE) > 0, "no checks made");
   sealed = sealFixture(sdk, "browser");
+});
+await run("BookingClient in a page: the page's origin, the browser's cookies", async () => {
+  // "" is the page's own origin (allowed only in a browser); the static test server has no
+  // API, so its 404 (not a problem document) comes back as an Api error with about:blank.
+  const client = new BookingClient({ baseUrl: "", credentials: "same-origin" });
+  let error;
+  try {
+    await client.me();
+  } catch (e) {
+    error = e;
+  }
+  check(isBizingError(error) && error.code === ErrorCode.Api, `expected an Api error, got ${error}`);
+  check(error.status === 404 && error.problemType === "about:blank", `${error.status} ${error.problemType}`);
+  check(codeOf(() => new BookingClient({ baseUrl: "ftp://x" })) === ErrorCode.InvalidArgument, "ftp:// accepted");
+  client.free();
 });
 
 globalThis.RESULTS = { results, sealed };
