@@ -268,17 +268,41 @@ pub async fn mfa(
 ) -> Result<StatusCode, AppError> {
     let user = load_user(&state, &s).await?;
     let now = state.clock.now();
-    check_lock(&user, now)?;
+    verify_second_factor(&state, &user, req, now).await?;
+    state.store.complete_mfa(&s.token_hash, now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/auth/step-up`: a fresh second factor in a signed-in session, which sensitive
+/// actions require (see [`crate::session::require_step_up`]). Same rules as sign-in: each
+/// TOTP step once, recovery codes once, lockout after repeated failures.
+pub async fn step_up(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    JsonBody(req): JsonBody<MfaRequest>,
+) -> Result<StatusCode, AppError> {
+    let user = load_user(&state, &s).await?;
+    let now = state.clock.now();
+    verify_second_factor(&state, &user, req, now).await?;
+    state.store.complete_mfa(&s.token_hash, now).await?;
+    state.store.security_event(&user.tenant_id, Some(&user.id), "step_up", now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a TOTP code (each step once per user) or a recovery code (once), counting
+/// failures towards the lockout.
+async fn verify_second_factor(state: &AppState, user: &UserRow, req: MfaRequest, now: i64) -> Result<(), AppError> {
+    check_lock(user, now)?;
     match (req.code, req.recovery_code) {
         (Some(code), None) => {
             let encrypted = user.totp_secret_enc.as_ref().ok_or_else(|| AppError::Conflict {
                 kind: "mfa-not-enrolled",
                 detail: "enroll an authenticator first".into(),
             })?;
-            let keys = tenant_keys(&state, &s.tenant_id).await?;
+            let keys = tenant_keys(state, &user.tenant_id).await?;
             let totp = totp_of(&keys.decrypt("users", "totp_secret_enc", &user.id, encrypted)?)?;
             let Some(step) = totp.verify(&code, unix(now), Window::DEFAULT) else {
-                return Err(mfa_failure(&state, &user, now, "totp_failed").await);
+                return Err(mfa_failure(state, user, now, "totp_failed").await);
             };
             if !state.store.accept_totp_step(&user.id, i64::try_from(step).unwrap_or(i64::MAX)).await? {
                 // A code for a step already used: a replay (or a shoulder-surfed code).
@@ -308,15 +332,14 @@ pub async fn mfa(
                 None => false,
             };
             if !used {
-                return Err(mfa_failure(&state, &user, now, "recovery_code_failed").await);
+                return Err(mfa_failure(state, user, now, "recovery_code_failed").await);
             }
             state.store.clear_failures(&user.id).await?;
             state.store.security_event(&user.tenant_id, Some(&user.id), "recovery_code_used", now).await?;
         }
         _ => return Err(AppError::bad_request("invalid-body", "give either code or recoveryCode")),
     }
-    state.store.complete_mfa(&s.token_hash, now).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 async fn mfa_failure(state: &AppState, user: &UserRow, now: i64, kind: &str) -> AppError {

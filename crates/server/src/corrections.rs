@@ -64,6 +64,7 @@ pub async fn create(
         return Err(AppError::Forbidden);
     }
     crate::npp::ensure_acknowledged(&state, &caller.tenant.id, &caller.user.id, &caller.user.role).await?;
+    crate::session::require_step_up(&state, &s)?;
     let booking = state.store.booking(&caller.tenant.id, &booking_id).await?.ok_or(AppError::NotFound)?;
     if booking.tenant_id != caller.tenant.id || booking.patient_id != caller.user.id {
         return Err(AppError::NotFound);

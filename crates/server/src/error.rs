@@ -30,6 +30,9 @@ pub enum AppError {
     /// The patient must acknowledge the current Notice of Privacy Practices first.
     #[error("the notice of privacy practices must be acknowledged")]
     NppRequired,
+    /// A sensitive action needs a fresh second factor.
+    #[error("a fresh second factor is required")]
+    StepUpRequired,
     /// Not found, or not yours (the two are deliberately indistinguishable).
     #[error("not found")]
     NotFound,
@@ -97,6 +100,12 @@ impl IntoResponse for AppError {
             }
             Self::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", None),
             Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", "Not found", None),
+            Self::StepUpRequired => problem(
+                StatusCode::FORBIDDEN,
+                "step-up-required",
+                "Confirm it is you",
+                Some("enter a code from your authenticator app (POST /api/auth/step-up), then retry".into()),
+            ),
             Self::NppRequired => problem(
                 StatusCode::FORBIDDEN,
                 "npp-acknowledgment-required",

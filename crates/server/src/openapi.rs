@@ -125,6 +125,16 @@ pub fn routes() -> Vec<Route> {
             204,
             None
         ),
+        route!(
+            "post",
+            "/api/auth/step-up",
+            "auth",
+            SignedIn,
+            "A fresh second factor for sensitive actions (valid 5 minutes)",
+            Some(schema::<api::MfaRequest>),
+            204,
+            None
+        ),
         route!("post", "/api/auth/logout", "auth", Public, "End the session on the server", None, 204, None),
         route!(
             "get",

@@ -67,6 +67,8 @@ pub struct AnySession {
     pub tenant_id: String,
     /// Whether the second factor was given.
     pub mfa_done: bool,
+    /// When a second factor was last given in this session.
+    pub step_up_at: Option<i64>,
 }
 
 impl FromRequestParts<AppState> for AnySession {
@@ -88,7 +90,13 @@ impl FromRequestParts<AppState> for AnySession {
             return Err(AppError::unauthorized("session-expired", "your session ended; sign in again"));
         }
         state.store.touch_session(&token_hash, now).await?;
-        Ok(Self { token_hash, user_id: session.user_id, tenant_id: session.tenant_id, mfa_done: session.mfa_done })
+        Ok(Self {
+            token_hash,
+            user_id: session.user_id,
+            tenant_id: session.tenant_id,
+            mfa_done: session.mfa_done,
+            step_up_at: session.step_up_at,
+        })
     }
 }
 
@@ -105,5 +113,21 @@ impl FromRequestParts<AppState> for Authenticated {
             return Err(AppError::unauthorized("mfa-required", "enter the code from your authenticator app"));
         }
         Ok(Self(session))
+    }
+}
+
+/// How recent a second factor must be for a sensitive action: 5 minutes.
+pub const STEP_UP_SECS: i64 = 5 * 60;
+
+/// Refuses (403 `step-up-required`) unless a second factor was given in this session within
+/// [`STEP_UP_SECS`]: sensitive actions (correction requests, MFA changes, exports) ask for a
+/// fresh code even in a signed-in session (`POST /api/auth/step-up`).
+///
+/// # Errors
+/// The refusal.
+pub fn require_step_up(state: &AppState, session: &AnySession) -> Result<(), AppError> {
+    match session.step_up_at {
+        Some(at) if state.clock.now() - at <= STEP_UP_SECS => Ok(()),
+        _ => Err(AppError::StepUpRequired),
     }
 }

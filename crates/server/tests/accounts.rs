@@ -348,3 +348,33 @@ async fn raw_http(addr: std::net::SocketAddr, request: &[u8]) -> String {
     tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut out)).await.unwrap().unwrap();
     String::from_utf8_lossy(&out).into_owned()
 }
+
+#[tokio::test]
+async fn sensitive_actions_need_a_fresh_second_factor() {
+    let app = TestApp::new().await;
+    let mut alice = Patient::new("alice@example.com", "Alice");
+    let cookie = alice.sign_up(&app, TENANT).await;
+    let totp = alice.totp.clone().unwrap();
+    // A correction request is sensitive. Right after the second factor it gets past the
+    // step-up check (and finds no such booking).
+    let sensitive =
+        || app.call("POST", "/api/bookings/nope/corrections", Some(json!({ "change": "bze1.AAAA" })), Some(&cookie));
+    assert_eq!(sensitive().await.status, StatusCode::NOT_FOUND);
+    // Six minutes later the session is still alive, but not fresh enough.
+    app.clock.advance(6 * 60);
+    let stale = sensitive().await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    assert_eq!(stale.problem_type(), "urn:bizing:problem:step-up-required");
+    let wrong = app.call("POST", "/api/auth/step-up", Some(json!({ "code": "000000" })), Some(&cookie)).await;
+    assert_eq!(wrong.problem_type(), "urn:bizing:problem:wrong-code");
+    let code = totp.code_at(app.clock_now());
+    let ok = app.call("POST", "/api/auth/step-up", Some(json!({ "code": code })), Some(&cookie)).await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.json);
+    assert_eq!(sensitive().await.status, StatusCode::NOT_FOUND);
+    // The same code cannot be used twice.
+    let again = app.call("POST", "/api/auth/step-up", Some(json!({ "code": code })), Some(&cookie)).await;
+    assert_eq!(again.problem_type(), "urn:bizing:problem:code-already-used");
+    // Step-up needs a signed-in session.
+    let anon = app.call("POST", "/api/auth/step-up", Some(json!({ "code": code })), None).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+}

@@ -51,6 +51,8 @@ pub struct SessionRow {
     pub created_at: i64,
     /// Last request.
     pub last_seen_at: i64,
+    /// When a second factor was last given in this session.
+    pub step_up_at: Option<i64>,
 }
 
 /// A new user, PHI already encrypted.
@@ -315,7 +317,8 @@ impl Store {
     /// Database errors.
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
         let row = sqlx::query(
-            "SELECT user_id, tenant_id, mfa_done, created_at, last_seen_at FROM sessions WHERE token_hash = ?",
+            "SELECT user_id, tenant_id, mfa_done, created_at, last_seen_at, step_up_at FROM sessions \
+             WHERE token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -328,6 +331,7 @@ impl Store {
                     mfa_done: r.try_get::<i64, _>("mfa_done")? != 0,
                     created_at: r.try_get("created_at")?,
                     last_seen_at: r.try_get("last_seen_at")?,
+                    step_up_at: r.try_get("step_up_at")?,
                 })
             })
             .transpose()?)
@@ -351,7 +355,8 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn complete_mfa(&self, token_hash: &[u8], now: i64) -> Result<(), AppError> {
-        sqlx::query("UPDATE sessions SET mfa_done = 1, last_seen_at = ? WHERE token_hash = ?")
+        sqlx::query("UPDATE sessions SET mfa_done = 1, last_seen_at = ?, step_up_at = ? WHERE token_hash = ?")
+            .bind(now)
             .bind(now)
             .bind(token_hash)
             .execute(&self.pool)
