@@ -654,6 +654,18 @@ impl BookingClient {
         self.post_no_content("/api/auth/mfa", Some(request)).await
     }
 
+    /// `POST /api/auth/step-up`: a fresh second factor before a sensitive action (a
+    /// correction request), which the server asks for with `step-up-required`.
+    ///
+    /// # Errors
+    /// As [`BookingClient::verify_mfa`].
+    pub async fn step_up(&self, request: &MfaRequest) -> Result<(), ClientError> {
+        if request.code.is_some() == request.recovery_code.is_some() {
+            return Err(ClientError::invalid("give either code or recoveryCode"));
+        }
+        self.post_no_content("/api/auth/step-up", Some(request)).await
+    }
+
     /// `POST /api/auth/logout`: ends the session on the server; then, whatever the answer,
     /// forgets the session cookie and zeroizes the key pairs this client returned.
     ///
@@ -1159,6 +1171,19 @@ impl JsBookingClient {
                 return Err(ClientError::invalid("give either code or recoveryCode"));
             }
             Ok(("POST", "/api/auth/mfa".into(), body(&[("code", code), ("recoveryCode", recovery_code)])?))
+        })())
+    }
+
+    /// A fresh second factor before a sensitive action: `{ code }` or `{ recoveryCode }`.
+    #[wasm_bindgen(js_name = stepUp, unchecked_return_type = "Promise<void>")]
+    pub fn step_up(&self, #[wasm_bindgen(unchecked_param_type = "MfaRequest")] request: JsValue) -> js_sys::Promise {
+        self.call((|| {
+            let (code, recovery_code) =
+                (optional_member(&request, "code")?, optional_member(&request, "recoveryCode")?);
+            if code.is_some() == recovery_code.is_some() {
+                return Err(ClientError::invalid("give either code or recoveryCode"));
+            }
+            Ok(("POST", "/api/auth/step-up".into(), body(&[("code", code), ("recoveryCode", recovery_code)])?))
         })())
     }
 

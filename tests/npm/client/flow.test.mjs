@@ -87,6 +87,10 @@ test("a replayed TOTP code is refused as code-already-used; a recovery code work
   await rejectsWithProblem(other.verifyMfa({ code: state.usedCode }), "code-already-used", 401);
   await other.verifyMfa({ recoveryCode: state.recoveryCodes[0] });
   assert.equal((await other.me()).recoveryCodesLeft, 9);
+  // A fresh second factor before a sensitive action; a used code cannot serve twice.
+  await other.stepUp({ recoveryCode: state.recoveryCodes[1] });
+  await rejectsWithProblem(other.stepUp({ recoveryCode: state.recoveryCodes[1] }), "wrong-code", 401);
+  assert.equal((await other.me()).recoveryCodesLeft, 8);
   await other.logout();
   assert.equal(signedIn.keyPair.isZeroized, true, "logout zeroizes the keys this client unwrapped");
   assert.equal(state.keyPair.isZeroized, false, "and only those");

@@ -68,6 +68,7 @@ export async function patient(baseUrl: string): Promise<void> {
     const byRecovery: MfaRequest = { recoveryCode: codes[0]! };
     await client.verifyMfa(byCode);
     await client.verifyMfa(byRecovery);
+    await client.stepUp(byCode);
   }
 
   const me: Me = await client.me();
