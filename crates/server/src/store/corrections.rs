@@ -220,12 +220,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        super::log::append_in(&mut tx, tenant_id, log).await?;
-        tx.commit().await?;
-        Ok(true)
+        super::log::log_and_commit_if_one(tx, done.rows_affected(), tenant_id, log, AppError::from).await
     }
 
     /// Accepts or denies a pending (submitted or extended) correction, by the staff account
@@ -260,12 +255,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        super::log::append_in(&mut tx, tenant_id, log).await?;
-        tx.commit().await?;
-        Ok(true)
+        super::log::log_and_commit_if_one(tx, done.rows_affected(), tenant_id, log, AppError::from).await
     }
 
     /// Files the statement of disagreement of a denied correction that has none. Returns
@@ -293,11 +283,6 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        super::log::append_in(&mut tx, tenant_id, log).await?;
-        tx.commit().await?;
-        Ok(true)
+        super::log::log_and_commit_if_one(tx, done.rows_affected(), tenant_id, log, AppError::from).await
     }
 }

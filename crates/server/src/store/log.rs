@@ -52,6 +52,27 @@ pub(crate) async fn append_in(
     Ok(())
 }
 
+/// Finishes a conditional write: when it changed exactly one row, appends its access-log
+/// leaves in the same transaction and commits; otherwise rolls back (dropping the
+/// transaction) and returns `false`, so a write that did not happen is not logged.
+///
+/// # Errors
+/// Database errors.
+pub(crate) async fn log_and_commit_if_one(
+    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    rows_affected: u64,
+    tenant_id: &str,
+    leaves: &[NewLeaf],
+    commit_error: fn(sqlx::Error) -> AppError,
+) -> Result<bool, AppError> {
+    if rows_affected != 1 {
+        return Ok(false);
+    }
+    append_in(&mut tx, tenant_id, leaves).await?;
+    tx.commit().await.map_err(commit_error)?;
+    Ok(true)
+}
+
 impl Store {
     /// Appends leaves in a transaction of their own (for reads: logged before the data is
     /// returned).

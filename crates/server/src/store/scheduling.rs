@@ -478,12 +478,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        super::log::append_in(&mut tx, tenant_id, log).await?;
-        tx.commit().await?;
-        Ok(true)
+        super::log::log_and_commit_if_one(tx, done.rows_affected(), tenant_id, log, AppError::from).await
     }
 
     /// Moves an active booking to `[start_at, end_at)` unless that overlaps another active
@@ -528,11 +523,6 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(map_write_error)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        super::log::append_in(&mut tx, tenant_id, log).await?;
-        tx.commit().await.map_err(map_write_error)?;
-        Ok(true)
+        super::log::log_and_commit_if_one(tx, done.rows_affected(), tenant_id, log, map_write_error).await
     }
 }
