@@ -63,6 +63,17 @@ pub fn dummy_hash() -> Result<String, AppError> {
     hash_auth_key(&bytes)
 }
 
+/// Checks that `text` is a wrapped key holding the private half of `public_key`, so an
+/// account cannot be registered with a wrap the client could never unwrap to its key.
+fn check_wraps_key(text: &str, public_key: &PublicKey, field: &str) -> Result<(), AppError> {
+    let wrapped: WrappedKey =
+        text.parse().map_err(|_| AppError::bad_request("invalid-body", format!("{field} is not a wrapped key")))?;
+    if wrapped.key_id() != public_key.key_id() {
+        return Err(AppError::bad_request("invalid-body", format!("{field} does not hold the key of publicKey")));
+    }
+    Ok(())
+}
+
 fn decode_b64(field: &'static str, text: &str) -> Result<Vec<u8>, AppError> {
     Base64UrlUnpadded::decode_vec(text)
         .map_err(|_| AppError::bad_request("invalid-body", format!("{field} must be base64url")))
@@ -109,13 +120,7 @@ pub async fn register(
     }
     let public_key = PublicKey::from_sec1(&decode_b64("publicKey", &req.public_key)?)
         .map_err(|_| AppError::bad_request("invalid-body", "publicKey is not a P-256 public key"))?;
-    let wrapped: WrappedKey = req
-        .wrapped_private_key
-        .parse()
-        .map_err(|_| AppError::bad_request("invalid-body", "wrappedPrivateKey is not a wrapped key"))?;
-    if wrapped.key_id() != public_key.key_id() {
-        return Err(AppError::bad_request("invalid-body", "wrappedPrivateKey does not hold the key of publicKey"));
-    }
+    check_wraps_key(&req.wrapped_private_key, &public_key, "wrappedPrivateKey")?;
     if req.recovery.len() != RECOVERY_CODES {
         return Err(AppError::bad_request("invalid-body", "exactly 10 recovery codes are required"));
     }
@@ -125,13 +130,7 @@ pub async fn register(
             .code_hash
             .parse()
             .map_err(|_| AppError::bad_request("invalid-body", "recovery codeHash must be 64 hex digits"))?;
-        let w: WrappedKey = slot
-            .wrapped_private_key
-            .parse()
-            .map_err(|_| AppError::bad_request("invalid-body", "recovery wrappedPrivateKey is not a wrapped key"))?;
-        if w.key_id() != public_key.key_id() {
-            return Err(AppError::bad_request("invalid-body", "a recovery wrap does not hold the key of publicKey"));
-        }
+        check_wraps_key(&slot.wrapped_private_key, &public_key, "a recovery wrappedPrivateKey")?;
         recovery.push((hash.to_string(), slot.wrapped_private_key.clone()));
     }
     let id = new_id()?;
