@@ -53,7 +53,8 @@
 //! order: anything found after a cue word (so "fax 415-555-2672" is a fax number and "account #
 //! 4111..." an account number), SSN, payment card, URL, email, IP address, uncued date, phone,
 //! VIN, street address, ZIP code. Within one rank the one found first, scanning left to
-//! right, wins.
+//! right, wins. A cue word that is itself part of an email address or URL ("dl0a00a@a.com",
+//! "https://example.org/mrn/12345") is not a cue, so the address is reported whole.
 //!
 //! # Limitations
 //!
@@ -66,7 +67,7 @@
 //!   reported as `DateOfBirth`: it is a HIPAA date element all the same.
 //! - Word boundaries outside ASCII are approximated by Unicode block (see `is_word_char`), not
 //!   by the full Unicode tables, to keep the wasm small.
-//! - Working memory is four bytes per byte of text while resolving overlaps.
+//! - Working memory is at most five bytes per byte of text while resolving overlaps.
 
 use core::fmt;
 
@@ -241,6 +242,8 @@ struct Candidate {
     start: usize,
     end: usize,
     rank: u8,
+    /// Where the match began: the cue word for a cued value, else `start`.
+    from: usize,
 }
 
 /// Ranks from most to least specific.
@@ -267,10 +270,23 @@ fn resolve(cands: &[Candidate], text_len: usize) -> Vec<Finding> {
     if cands.is_empty() {
         return Vec::new();
     }
+    // A cue word inside an email address or URL ("dl0a00a@a.com", "https://x.org/mrn1234") is
+    // not a cue: the address wins.
+    let is_address = |c: &Candidate| matches!(c.kind, PhiKind::Email | PhiKind::Url);
+    let mut in_address = Vec::new();
+    if cands.iter().any(is_address) && cands.iter().any(|c| c.rank == RANK_CUED) {
+        in_address = vec![false; text_len];
+        for c in cands.iter().filter(|c| is_address(c)) {
+            if let Some(span) = in_address.get_mut(c.start..c.end) {
+                span.fill(true);
+            }
+        }
+    }
+    let cue_in_address = |c: &Candidate| c.rank == RANK_CUED && in_address.get(c.from).is_some_and(|&a| a);
     // 0: free; otherwise 1 + the index of the candidate that owns the byte.
     let mut owner = vec![0u32; text_len];
     for rank in RANKS {
-        for (idx, c) in cands.iter().enumerate().filter(|(_, c)| c.rank == rank) {
+        for (idx, c) in cands.iter().enumerate().filter(|(_, c)| c.rank == rank && !cue_in_address(c)) {
             let (Ok(id), Some(span)) = (u32::try_from(idx + 1), owner.get_mut(c.start..c.end)) else { continue };
             if span.iter().all(|&o| o == 0) {
                 span.fill(id);
@@ -759,7 +775,14 @@ impl Scanner<'_> {
         // Every detector starts and ends on ASCII bytes; checked again so no input can yield a
         // span that is not a valid `str` range.
         if start < end && self.text.get(start..end).is_some() {
-            self.found.push(Candidate { kind, start, end, rank });
+            self.found.push(Candidate { kind, start, end, rank, from: start });
+        }
+    }
+
+    /// A value found after the cue word that starts at `cue`.
+    fn push_cued(&mut self, kind: PhiKind, cue: usize, start: usize, end: usize) {
+        if start < end && self.text.get(start..end).is_some() {
+            self.found.push(Candidate { kind, start, end, rank: RANK_CUED, from: cue });
         }
     }
 
@@ -845,27 +868,27 @@ impl Scanner<'_> {
         match value {
             Value::Id(kind, min) => {
                 if let Some(e) = self.id_token(v, usize::from(min)) {
-                    self.push(kind, v, e, RANK_CUED);
+                    self.push_cued(kind, i, v, e);
                 }
             }
             Value::Ssn => {
                 if let Some(e) = self.ssn(v, true) {
-                    self.push(PhiKind::Ssn, v, e, RANK_CUED);
+                    self.push_cued(PhiKind::Ssn, i, v, e);
                 }
             }
             Value::Date => {
                 if let Some(d) = self.date(v) {
-                    self.push(PhiKind::DateOfBirth, v, d.end, RANK_CUED);
+                    self.push_cued(PhiKind::DateOfBirth, i, v, d.end);
                 }
             }
             Value::Phone(kind) => {
                 if let Some(e) = self.phone(v, true) {
-                    self.push(kind, v, e, RANK_CUED);
+                    self.push_cued(kind, i, v, e);
                 }
             }
             Value::Zip => {
                 if let Some(e) = self.zip(v) {
-                    self.push(PhiKind::ZipCode, v, e, RANK_CUED);
+                    self.push_cued(PhiKind::ZipCode, i, v, e);
                 }
             }
         }
@@ -1581,10 +1604,10 @@ mod tests {
         assert_eq!(kinds("fax 415-555-2672"), [(PhiKind::FaxNumber, "415-555-2672")]);
         assert_eq!(kinds("https://x.example/a@b.com"), [(PhiKind::Url, "https://x.example/a@b.com")]);
         let cands = vec![
-            Candidate { kind: PhiKind::PhoneNumber, start: 0, end: 10, rank: RANK_PHONE },
-            Candidate { kind: PhiKind::Ssn, start: 5, end: 15, rank: RANK_SSN },
-            Candidate { kind: PhiKind::Email, start: 15, end: 20, rank: RANK_EMAIL },
-            Candidate { kind: PhiKind::ZipCode, start: 14, end: 16, rank: RANK_ZIP },
+            Candidate { kind: PhiKind::PhoneNumber, start: 0, end: 10, rank: RANK_PHONE, from: 0 },
+            Candidate { kind: PhiKind::Ssn, start: 5, end: 15, rank: RANK_SSN, from: 5 },
+            Candidate { kind: PhiKind::Email, start: 15, end: 20, rank: RANK_EMAIL, from: 15 },
+            Candidate { kind: PhiKind::ZipCode, start: 14, end: 16, rank: RANK_ZIP, from: 14 },
         ];
         let kept = resolve(&cands, 20);
         assert_eq!(

@@ -42,7 +42,11 @@ fn unhex(s: &str) -> Hash {
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 fn test_leaves(n: u64) -> Vec<Hash> {

@@ -29,7 +29,11 @@ fn ctx() -> Context {
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 fn arb_context() -> impl Strategy<Value = Context> {
