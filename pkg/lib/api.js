@@ -9,6 +9,7 @@ import {
 import { ensureReady, guardFunction } from "./runtime.js";
 
 export {
+  AccessLogVerifier,
   ClinicKey,
   Envelope,
   ErrorCode,

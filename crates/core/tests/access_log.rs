@@ -1420,3 +1420,69 @@ fn merkle_module_is_reachable_by_path() {
     // `merkle::` is the public path for the tree functions.
     assert_eq!(merkle::root(&[]), empty_root());
 }
+
+// --- The wire form (`api::AccessLogPage`, `api::LogKey`) ----------------------------------
+
+fn page(tree: &MerkleTree, all: &[(AccessEvent, Salt)], from: u64, size: u64) -> bizing_core::api::AccessLogPage {
+    bizing_core::api::AccessLogPage {
+        checkpoint: sign(tree, size),
+        consistency_proof: tree.consistency_proof(from, size).unwrap().iter().map(|h| hx(h)).collect(),
+        events: proven(tree, all, size)
+            .into_iter()
+            .map(|p| bizing_core::api::LoggedEvent {
+                leaf_index: p.leaf_index,
+                salt: hx(p.salt.as_bytes()),
+                event: p.event,
+                inclusion_proof: p.inclusion_proof.iter().map(|h| hx(h)).collect(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn pages_verify_from_the_wire_form_and_hostile_hex_is_refused() {
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    let (tree, all) = sample_log(25);
+    let key = bizing_core::api::LogKey {
+        origin: ORIGIN.into(),
+        key_name: ORIGIN.into(),
+        public_key: Base64UrlUnpadded::encode_string(&log_signer().public_key_sec1()),
+    };
+    let mut v = key.verifier().unwrap();
+    assert_eq!(page(&tree, &all, 0, 10).verify(&mut v).unwrap().size(), 10);
+    let good = page(&tree, &all, 10, 25);
+    assert!(!good.events.is_empty() && !good.consistency_proof.is_empty());
+    assert!(good.verify(&mut v.clone()).is_ok());
+
+    let refused = |v: &AccessLogVerifier, p: &bizing_core::api::AccessLogPage, tampering: bool| {
+        let mut v2 = v.clone();
+        let err = p.verify(&mut v2).unwrap_err();
+        assert_eq!(err.indicates_tampering(), tampering, "{err:?}");
+        assert_eq!(v2.trusted_head(), v.trusted_head(), "a failure leaves the trusted head");
+        err
+    };
+    let mut bad = good.clone();
+    let flipped = if bad.events[0].inclusion_proof[0].starts_with('0') { "1" } else { "0" };
+    bad.events[0].inclusion_proof[0].replace_range(0..1, flipped);
+    assert_eq!(refused(&v, &bad, true), AccessLogError::InclusionFailed { index: 0 });
+    let mut bad = good.clone();
+    bad.consistency_proof[0] = "zz".repeat(32);
+    assert!(matches!(refused(&v, &bad, false), AccessLogError::MalformedProof(_)));
+    let mut bad = good.clone();
+    bad.events[1].salt.pop();
+    assert!(matches!(refused(&v, &bad, false), AccessLogError::MalformedProof(_)));
+    let mut bad = good.clone();
+    bad.events[0].inclusion_proof = vec!["00".repeat(32); 65];
+    assert!(matches!(refused(&v, &bad, false), AccessLogError::MalformedProof(_)));
+    let mut bad = good.clone();
+    bad.consistency_proof.clear();
+    assert_eq!(refused(&v, &bad, true), AccessLogError::Inconsistent);
+    // Verified once, a page cannot be replayed backwards.
+    good.verify(&mut v).unwrap();
+    assert!(matches!(refused(&v, &page(&tree, &all, 0, 10), true), AccessLogError::Rollback { .. }));
+
+    for bad_key in ["", "not base64!", &Base64UrlUnpadded::encode_string(&[4u8; 65])] {
+        let key = bizing_core::api::LogKey { public_key: bad_key.into(), ..key.clone() };
+        assert_eq!(key.verifier().unwrap_err(), bizing_core::KeyError::InvalidPublicKey);
+    }
+}

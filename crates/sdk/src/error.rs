@@ -49,6 +49,9 @@ pub enum ErrorCode {
     /// The booking API answered success with a body that is not what the call expects
     /// (e.g. the base URL points at something else).
     InvalidResponse = 18,
+    /// The access log, or what the server said about it, was altered: a forged checkpoint, a
+    /// log that shrank or was rewritten, or an event that is not in it. Show it as an alarm.
+    LogTampered = 19,
 }
 
 /// A `BizingError` carrying `code`.

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access_log;
 pub mod client;
 mod envelope;
 mod error;
@@ -17,6 +18,7 @@ mod mfa;
 mod npp;
 mod phi;
 
+pub use access_log::AccessLogVerifier;
 pub use client::{BookingClient, ClientError, Credentials};
 pub use envelope::Envelope;
 pub use error::ErrorCode;

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 
-import { BookingClient, Envelope, ErrorCode, PublicKey, Totp, init } from "@bizing/booking-sdk";
+import { AccessLogVerifier, BookingClient, Envelope, ErrorCode, PublicKey, Totp, init } from "@bizing/booking-sdk";
 
 const BASE = process.env.BIZING_API_URL;
 const TENANT = "demo-clinic";
@@ -202,10 +202,54 @@ test("the access log holds this patient's events, under a checkpoint of the clin
   for (const action of ["create", "view", "update", "cancel"]) {
     assert.ok(onBooking.includes(action), `a ${action} event for the booking (got ${onBooking.join(", ")})`);
   }
-  // Later pages prove consistency from the size already seen.
+  // The page verifies against the pinned key; the verifier now trusts that checkpoint.
+  const verifier = new AccessLogVerifier(logKey);
+  const verified = verifier.verify(page);
+  assert.equal(verified.size, Number(size));
+  assert.equal(verified.origin, logKey.origin);
+  assert.equal(verifier.trustedHead, verified.trustedHead);
+  assert.match(verified.trustedHead, /^bzh1\.\d+\./);
+  // Later pages prove consistency from the size already seen, and verify from the stored head.
+  await client.me();
   const next = await client.accessLog({ since: Number(size) });
   assert.ok(Array.isArray(next.consistencyProof));
+  const resumed = new AccessLogVerifier(logKey, verified.trustedHead);
+  assert.ok(resumed.verify(next).size >= Number(size));
   await rejectsWithProblem(client.accessLog({ since: Number(size) + 1_000_000 }), "invalid-query", 400);
+  state.logKey = logKey;
+  state.page = page;
+});
+
+test("a tampered access log is detected, and the trusted head stays put", () => {
+  const { logKey, page } = state;
+  const rejectsWith = (mutate, code, why) => {
+    const copy = structuredClone(page);
+    mutate(copy);
+    const verifier = new AccessLogVerifier(logKey);
+    const before = verifier.trustedHead;
+    assert.throws(
+      () => verifier.verify(copy),
+      (error) => error.name === "BizingError" && ErrorCode[error.code] === code,
+      why,
+    );
+    assert.equal(verifier.trustedHead, before, why);
+  };
+  const flipHex = (h) => (h[0] === "0" ? "1" : "0") + h.slice(1);
+  rejectsWith((p) => (p.events[0].event.actor.displayName += "x"), "LogTampered", "an altered event");
+  rejectsWith((p) => (p.events[0].event.at += 1), "LogTampered", "an altered time");
+  rejectsWith((p) => (p.events[0].salt = flipHex(p.events[0].salt)), "LogTampered", "an altered salt");
+  rejectsWith(
+    (p) => (p.checkpoint = p.checkpoint.replace(/\n(\d+)\n/, (_, n) => `\n${Number(n) + 1}\n`)),
+    "LogTampered",
+    "a checkpoint with a forged size",
+  );
+  rejectsWith((p) => (p.events[0].salt = "not hex"), "Malformed", "a malformed salt");
+  rejectsWith((p) => (p.events[0].event.action = 7), "InvalidArgument", "a non-string action");
+  // Another key pinned: the checkpoint is not signed by it.
+  const other = { ...logKey, keyName: `${logKey.keyName}-other` };
+  assert.throws(() => new AccessLogVerifier(other).verify(page), (e) => ErrorCode[e.code] === "InvalidKey");
+  assert.throws(() => new AccessLogVerifier(logKey, "bzh1.x"), (e) => ErrorCode[e.code] === "InvalidArgument");
+  assert.throws(() => new AccessLogVerifier({ ...logKey, publicKey: "AAAA" }), (e) => ErrorCode[e.code] === "InvalidKey");
 });
 
 test("logout: the key is zeroized, the cookie forgotten, the session gone", async () => {

@@ -46,6 +46,7 @@ test("init() loads once: concurrent and repeated calls share one load", async ()
 
 test("the Node entry exports the whole API except the browser-only IdleTimer", () => {
   assert.deepEqual(Object.keys(sdk).sort(), [
+    "AccessLogVerifier",
     "BookingClient",
     "ClinicKey",
     "Envelope",

@@ -1,6 +1,6 @@
 // The BookingClient with the types a caller writes: every method, its arguments and its
 // response shapes. Checked by `tsc --noEmit` against the installed package; never run.
-import { BookingClient, Envelope, ErrorCode, PublicKey, Totp, isBizingError } from "@bizing/booking-sdk";
+import { AccessLogVerifier, BookingClient, Envelope, ErrorCode, PublicKey, Totp, isBizingError } from "@bizing/booking-sdk";
 import type {
   AccessEvent,
   AccessLogOptions,
@@ -36,6 +36,7 @@ import type {
   SlotsQuery,
   SlotsResponse,
   TotpEnrollResponse,
+  VerifiedCheckpoint,
 } from "@bizing/booking-sdk";
 
 export async function patient(baseUrl: string): Promise<void> {
@@ -113,6 +114,17 @@ export async function patient(baseUrl: string): Promise<void> {
   const logged: LoggedEvent = page.events[0]!;
   const event: AccessEvent = logged.event;
   const at: number = event.at;
+  const verifier = new AccessLogVerifier(logKey, null);
+  const checked: VerifiedCheckpoint = verifier.verify(page);
+  const stored: string = checked.trustedHead;
+  const resumed = new AccessLogVerifier(logKey, stored);
+  let size = 0;
+  try {
+    size = resumed.verify(again).size;
+  } catch (error: unknown) {
+    const alarming: boolean = isBizingError(error) && error.code === ErrorCode.LogTampered;
+    void alarming;
+  }
 
   try {
     await client.me();
@@ -129,7 +141,7 @@ export async function patient(baseUrl: string): Promise<void> {
   await client.logout();
   client.free();
 
-  void [kdf, first, role, left, last, bookingStatus, sealed, cancelled, logKey, again, at];
+  void [kdf, first, role, left, last, bookingStatus, sealed, cancelled, logKey, again, at, size];
 }
 
 export function clientMistakes(client: BookingClient): void {

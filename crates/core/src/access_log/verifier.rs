@@ -132,6 +132,10 @@ pub enum AccessLogError {
         /// Position of the event in the slice passed to [`AccessLogVerifier::verify`].
         index: usize,
     },
+    /// A hash, salt or proof in the server's answer is not well-formed (not 64 hex digits,
+    /// or a proof longer than any tree can need).
+    #[error("malformed proof: {0}")]
+    MalformedProof(&'static str),
 }
 
 impl AccessLogError {

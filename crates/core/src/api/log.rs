@@ -1,8 +1,10 @@
 //! The access log as the patient fetches it.
 
+use base64ct::Encoding;
 use serde::{Deserialize, Serialize};
 
-use crate::access_log::AccessEvent;
+use crate::access_log::{AccessEvent, AccessLogError, AccessLogVerifier, Checkpoint, Hash, ProvenEvent, Salt};
+use crate::signature::VerifyingKey;
 
 /// `GET /api/clinics/{tenant}/log-key`: what a client pins to verify checkpoints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,4 +45,68 @@ pub struct LoggedEvent {
     pub event: AccessEvent,
     /// Inclusion proof in the checkpoint's tree (hex hashes).
     pub inclusion_proof: Vec<String>,
+}
+
+/// No proof in a tree of at most 2^64 leaves has more hashes than this.
+const MAX_PROOF_LEN: usize = 64;
+
+/// A 32-byte value in lowercase or uppercase hex.
+fn hash32(hex_text: &str, what: &'static str) -> Result<[u8; 32], AccessLogError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut out).map_err(|_| AccessLogError::MalformedProof(what))?;
+    Ok(out)
+}
+
+fn proof(hashes: &[String], what: &'static str) -> Result<Vec<Hash>, AccessLogError> {
+    if hashes.len() > MAX_PROOF_LEN {
+        return Err(AccessLogError::MalformedProof(what));
+    }
+    hashes.iter().map(|h| hash32(h, what)).collect()
+}
+
+impl LogKey {
+    /// A verifier pinned to this key, with no history. Pin the key the first time (or ship it
+    /// with the app) and keep the verifier's [`trusted_head`](AccessLogVerifier::trusted_head)
+    /// between visits (see [`AccessLogVerifier::with_trusted_head`]).
+    ///
+    /// # Errors
+    /// [`crate::KeyError::InvalidPublicKey`] if the public key is not a base64url SEC1 P-256 point.
+    pub fn verifier(&self) -> Result<AccessLogVerifier, crate::KeyError> {
+        let mut sec1 = [0u8; crate::keys::SEC1_UNCOMPRESSED_LEN];
+        let bytes = base64ct::Base64UrlUnpadded::decode(&self.public_key, &mut sec1)
+            .map_err(|_| crate::KeyError::InvalidPublicKey)?;
+        let key = VerifyingKey::from_sec1(bytes)?;
+        Ok(AccessLogVerifier::new(&*self.origin, &*self.key_name, key))
+    }
+}
+
+impl LoggedEvent {
+    /// The event with its salt and proof decoded, as [`AccessLogVerifier::verify`] takes it.
+    ///
+    /// # Errors
+    /// [`AccessLogError::MalformedProof`] if the salt or a proof hash is not 64 hex digits.
+    pub fn to_proven(&self) -> Result<ProvenEvent, AccessLogError> {
+        Ok(ProvenEvent {
+            event: self.event.clone(),
+            salt: Salt::from_bytes(hash32(&self.salt, "a salt is not 64 hex digits")?),
+            leaf_index: self.leaf_index,
+            inclusion_proof: proof(&self.inclusion_proof, "an inclusion proof hash is not 64 hex digits")?,
+        })
+    }
+}
+
+impl AccessLogPage {
+    /// Verifies the whole page with `verifier`: the checkpoint's signature, its consistency
+    /// with the verifier's trusted head, and every event's inclusion. On success the
+    /// checkpoint becomes the verifier's trusted head; on failure nothing changes.
+    ///
+    /// # Errors
+    /// As [`AccessLogVerifier::verify`], and [`AccessLogError::MalformedProof`] for a hash
+    /// that is not 64 hex digits. [`AccessLogError::indicates_tampering`] tells a forged or
+    /// rewritten log from a malformed answer.
+    pub fn verify(&self, verifier: &mut AccessLogVerifier) -> Result<Checkpoint, AccessLogError> {
+        let consistency = proof(&self.consistency_proof, "a consistency proof hash is not 64 hex digits")?;
+        let events = self.events.iter().map(LoggedEvent::to_proven).collect::<Result<Vec<_>, _>>()?;
+        verifier.verify(&self.checkpoint, &consistency, &events)
+    }
 }
