@@ -1,9 +1,10 @@
 // The `npm-package` test stage: packs pkg/ (built by `cargo xtask build`) with `npm pack`,
 // installs the tarball into a fresh project under the OS temp dir, and tests the INSTALLED
-// package as users get it: Node.js (node --test), the BookingClient against a real
-// bizing-server (built with cargo, started with --demo on 127.0.0.1), Deno (deno test),
-// workerd (a Worker served on 127.0.0.1), Chromium (the browser entry, via playwright-core),
-// envelopes sealed in one runtime and opened in another, and tsc over typed examples.
+// package as users get it: Node.js (node --test), Deno (deno test), workerd (a Worker served
+// on 127.0.0.1), Chromium (the browser entry, via playwright-core), envelopes sealed in one
+// runtime and opened in another, and tsc over typed examples. The BookingClient runs against
+// one real bizing-server (built with cargo, started with --demo on 127.0.0.1 with a fresh
+// database) in Node (client/), Deno and workerd (the short flow of shared/patient-flow.mjs).
 //
 // Usage: node tests/npm/run.mjs   (after `cargo xtask build`; tools from tools/js)
 // BIZING_NPM_VERBOSE=1 shows every runner's output; BIZING_NPM_KEEP=1 keeps the temp dir;
@@ -19,6 +20,8 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { patientFlow } from "./shared/patient-flow.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
@@ -46,8 +49,10 @@ const PACKED_FILES = [
   "workerd.js",
 ];
 /** Test directories copied into the temp project. */
-const TEST_DIRS = ["node", "client", "deno", "workerd", "cross", "types", "browser"];
+const TEST_DIRS = ["node", "client", "shared", "deno", "workerd", "cross", "types", "browser"];
 const SECOND = 1000;
+/** The steps of the BookingClient flow Deno and workerd run (counting needs no SDK). */
+const FLOW_STEPS = patientFlow(/** @type {any} */ ({}), undefined, "").length;
 
 const children = new Set();
 const totals = { passed: 0, failed: 0 };
@@ -235,8 +240,9 @@ async function sealInNode(project, fixtures) {
   return { summary: "sealed fixtures/node.json for Deno, workerd and Chromium", passed: 1 };
 }
 
-async function denoTests(tmp, project, fixtures) {
+async function denoTests(tmp, project, fixtures, server) {
   const junit = path.join(tmp, "deno.xml");
+  const allowNet = `--allow-net=127.0.0.1:${server.port}`;
   const result = await run(
     denoBinary(),
     [
@@ -244,36 +250,56 @@ async function denoTests(tmp, project, fixtures) {
       "--no-prompt",
       "--allow-read=.",
       `--allow-write=${fixtures}`,
-      "--allow-env=BIZING_FIXTURES",
+      "--allow-env=BIZING_FIXTURES,BIZING_API_URL",
+      allowNet,
       `--junit-path=${junit}`,
       "deno/",
     ],
     {
       cwd: project,
-      env: { BIZING_FIXTURES: fixtures, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: path.join(tmp, "deno-dir") },
+      env: { BIZING_FIXTURES: fixtures, BIZING_API_URL: server.url, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: path.join(tmp, "deno-dir") },
       timeoutMs: 300 * SECOND,
     },
   );
   let tests = 0;
   let failures = 1;
+  let flowSteps = 0;
+  let failed = [];
   try {
     const xml = await readFile(junit, "utf8");
     const head = /<testsuites\b[^>]*>/.exec(xml)[0];
     const attr = (name) => Number(new RegExp(`${name}="(\\d+)"`).exec(head)?.[1] ?? 0);
     tests = attr("tests");
     failures = attr("failures") + attr("errors");
+    // The flow's steps are test steps, reported as "<test> &gt; <step>" cases of its file.
+    const suite = /<testsuite name="\.\/deno\/client\.test\.ts"[^>]*>([\s\S]*?)<\/testsuite>/.exec(xml)?.[1] ?? "";
+    flowSteps = (suite.match(/<testcase name="[^"]* &gt; /g) ?? []).length;
+    const unescape = (text) => text.replace(/&(gt|lt|quot|apos|amp);/g, (_, e) => ({ gt: ">", lt: "<", quot: '"', apos: "'", amp: "&" })[e]);
+    const names = [...xml.matchAll(/<testcase name="([^"]*)"[^>]*>\s*<(?:failure|error)\b/g)].map((m) => unescape(m[1]));
+    // A test fails with its failed step: name the step only.
+    failed = names.filter((name) => !names.some((other) => other.startsWith(`${name} > `)));
   } catch {
     // No report: Deno failed before running tests (a type error, a resolution error).
   }
   if (result.timedOut || result.code !== 0 || failures > 0 || tests === 0) {
     const why = result.timedOut ? "timed out (killed)" : `exited with ${result.code}, ${failures} failed`;
-    throw new StepFailure(`deno test: ${why}`, result.output);
+    const which = failed.length ? `: ${failed.map((name) => `"${name}"`).join("; ")}` : "";
+    throw new StepFailure(`deno test: ${why}${which}`, result.output);
   }
-  return { summary: `${tests} passed, 0 failed (deno test, type-checked, --allow-read=.)`, passed: tests };
+  if (flowSteps !== FLOW_STEPS) {
+    throw new StepFailure(`deno test: the BookingClient flow ran ${flowSteps} steps, expected ${FLOW_STEPS}`, result.output);
+  }
+  return {
+    summary: `${tests} passed, 0 failed (deno test, type-checked, --allow-read=., ${allowNet}; BookingClient flow, ${flowSteps} steps)`,
+    passed: tests,
+  };
 }
 
-/** The capnp config for a Worker serving workerd/worker.mjs, with the package's files as modules. */
-async function workerdConfig(project, port) {
+/**
+ * The capnp config for a Worker serving workerd/worker.mjs, with the package's files as
+ * modules, `apiUrl` as its BIZING_API_URL binding, and outbound fetch allowed to 127.0.0.1 only.
+ */
+async function workerdConfig(project, port, apiUrl) {
   const pkgRoot = path.join(project, "node_modules", PACKAGE);
   const manifest = JSON.parse(await readFile(path.join(pkgRoot, "package.json"), "utf8"));
   const modules = [];
@@ -281,6 +307,7 @@ async function workerdConfig(project, port) {
   const worker = "workerd/worker.mjs";
   add(worker, "esModule", `embed ${JSON.stringify(worker)}`);
   add("cross/fixture.mjs", "esModule", 'embed "cross/fixture.mjs"');
+  add("shared/patient-flow.mjs", "esModule", 'embed "shared/patient-flow.mjs"');
   // What a bundler (wrangler) does: resolve the package through its exports map with the
   // `workerd` condition. workerd itself has no node_modules lookup: it resolves every
   // specifier, bare ones too, against the importing module's name, so the package's two
@@ -306,7 +333,12 @@ async function workerdConfig(project, port) {
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
+  services = [
+    (name = "main", worker = .worker),
+    # The Worker's global fetch (globalOutbound defaults to "internet"): the local
+    # bizing-server only. workerd's default, ["public"], would refuse it.
+    (name = "internet", network = (allow = ["127.0.0.1/32"])),
+  ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
 );
 
@@ -314,6 +346,7 @@ const worker :Workerd.Worker = (
   modules = [
 ${modules.join(",\n")}
   ],
+  bindings = [(name = "BIZING_API_URL", text = ${JSON.stringify(apiUrl)})],
   compatibilityDate = ${JSON.stringify(workerd.compatibilityDate)},
 );
 `;
@@ -335,9 +368,9 @@ async function fetchJson(url, init, timeoutMs = 60 * SECOND) {
   return JSON.parse(text);
 }
 
-async function workerdTests(project, fixtures) {
+async function workerdTests(project, fixtures, server) {
   const port = await freePort();
-  await writeFile(path.join(project, "workerd.capnp"), await workerdConfig(project, port));
+  await writeFile(path.join(project, "workerd.capnp"), await workerdConfig(project, port, server.url));
   const binary = requireTool("workerd").default;
   const child = spawn(binary, ["serve", "workerd.capnp", "--verbose"], { cwd: project, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
@@ -374,8 +407,27 @@ async function workerdTests(project, fixtures) {
     if (!opened.ok) throw new StepFailure(`workerd could not open Node's envelope: ${opened.error}`, output);
     const sealed = await fetchJson(`${base}/seal`);
     await writeFile(path.join(fixtures, "workerd.json"), JSON.stringify(sealed, null, 2));
-    const passed = results.length + opened.checks;
-    return { summary: `${passed} passed, 0 failed (workerd serve on 127.0.0.1:${port}; opened Node's envelope, sealed one)`, passed };
+    // The BookingClient inside the Worker, against bizing-server.
+    const flow = (await fetchJson(`${base}/client-flow`)).results;
+    const flowFailed = flow.find((r) => !r.ok);
+    if (flowFailed) {
+      // The error's first line here; its stack, and workerd's log (which says why a fetch
+      // was refused), in the output.
+      throw new StepFailure(
+        `workerd BookingClient flow: step ${flow.length} of ${FLOW_STEPS} ("${flowFailed.name}") failed: ${flowFailed.error.split("\n")[0]}`,
+        `${flowFailed.error}\n----- workerd -----\n${output}`,
+      );
+    }
+    if (flow.length !== FLOW_STEPS) {
+      throw new StepFailure(`workerd BookingClient flow: ran ${flow.length} steps, expected ${FLOW_STEPS}`, output);
+    }
+    const passed = results.length + opened.checks + flow.length;
+    return {
+      summary:
+        `${passed} passed, 0 failed (workerd serve on 127.0.0.1:${port}; opened Node's envelope, sealed one; ` +
+        `BookingClient flow, ${flow.length} steps, fetch allowed to 127.0.0.1 only)`,
+      passed,
+    };
   } catch (error) {
     if (error instanceof StepFailure) throw error;
     throw new StepFailure(`workerd: ${error.message}`, output);
@@ -404,16 +456,17 @@ async function serverBinary() {
 }
 
 /**
- * The BookingClient against a real server: bizing-server --demo on a free port with a fresh
- * SQLite database under the temp dir, the node tests in client/ run with BIZING_API_URL, and
- * the server stopped afterwards, pass or fail (and by `cleanup` if this process is stopped).
+ * bizing-server --demo on a free port with a fresh SQLite database under the temp dir, up
+ * from before the Node client tests to after the workerd ones; `stop` ends it, and so does
+ * `cleanup` if a step fails or this process is stopped. `log()` is its output so far.
  */
-async function clientTests(tmp, project) {
+async function startServer(tmp) {
   const binary = await serverBinary();
   const port = await freePort();
   const dataDir = path.join(tmp, "server");
   await mkdir(dataDir);
   const args = ["--listen", `127.0.0.1:${port}`, "--database", "sqlite://db.sqlite", "--master-key-file", "master.key", "--demo"];
+  const started = Date.now();
   const child = spawn(binary, args, {
     cwd: dataDir,
     env: { ...process.env, RUST_LOG: "warn", NO_COLOR: "1" },
@@ -421,6 +474,7 @@ async function clientTests(tmp, project) {
   });
   children.add(child);
   let output = "";
+  let exit = null;
   const listening = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new StepFailure("bizing-server printed no listening line within 60 s", output)), 60 * SECOND);
     child.stdout.setEncoding("utf8").on("data", (chunk) => {
@@ -438,22 +492,54 @@ async function clientTests(tmp, project) {
     child.on("close", (code, signal) => {
       children.delete(child);
       clearTimeout(timer);
-      reject(new StepFailure(`bizing-server exited with ${code ?? signal} before listening`, output));
+      exit = String(code ?? signal);
+      reject(new StepFailure(`bizing-server exited with ${exit} before listening`, output));
     });
   });
+  const server = {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    log: () => output,
+    /** How it exited, if it did (null while it runs). */
+    exited: () => exit,
+    stop: () => stopChild(child),
+  };
   try {
     await listening;
-    const files = (await readdir(path.join(here, "client"))).filter((f) => f.endsWith(".test.mjs")).sort();
-    const result = await nodeTests(tmp, project, "client", files.map((f) => `client/${f}`), {
-      BIZING_API_URL: `http://127.0.0.1:${port}`,
-    });
-    return { ...result, summary: `${result.summary} (bizing-server --demo on 127.0.0.1:${port})` };
   } catch (error) {
-    if (error instanceof StepFailure) error.output = `${error.output ?? ""}\n----- bizing-server -----\n${output.slice(-4000)}`;
+    await server.stop();
     throw error;
-  } finally {
-    await stopChild(child);
   }
+  const seconds = ((Date.now() - started) / SECOND).toFixed(1);
+  return { server, summary: `bizing-server --demo on ${server.url}, fresh SQLite under the temp dir, listening after ${seconds} s`, passed: 1 };
+}
+
+/**
+ * Runs a step that uses `server`: a failure shows the server's latest output, and a server
+ * that died during the step fails it.
+ */
+async function usingServer(server, fn) {
+  try {
+    const result = await fn();
+    if (server.exited() !== null) throw new StepFailure(`bizing-server exited with ${server.exited()} during this step`);
+    return result;
+  } catch (error) {
+    if (error instanceof StepFailure) {
+      const died = server.exited() === null ? "" : ` (bizing-server exited with ${server.exited()})`;
+      error.message += died;
+      error.output = `${error.output ?? ""}\n----- bizing-server -----\n${server.log().slice(-4000)}`;
+    }
+    throw error;
+  }
+}
+
+/** The BookingClient against the real server: the node tests in client/, with BIZING_API_URL. */
+async function clientTests(tmp, project, server) {
+  const files = (await readdir(path.join(here, "client"))).filter((f) => f.endsWith(".test.mjs")).sort();
+  const result = await nodeTests(tmp, project, "client", files.map((f) => `client/${f}`), {
+    BIZING_API_URL: server.url,
+  });
+  return { ...result, summary: `${result.summary} (against bizing-server on 127.0.0.1:${server.port})` };
 }
 
 /** The browser entry in headless Chromium: page served from the temp project on 127.0.0.1. */
@@ -576,10 +662,13 @@ async function main() {
     const { project } = await step("install", () => install(tmp, tarball));
     const nodeFiles = (await readdir(path.join(here, "node"))).filter((f) => f.endsWith(".test.mjs"));
     await step("node", () => nodeTests(tmp, project, "node", nodeFiles.sort().map((f) => `node/${f}`)));
-    await step("client (node, real server)", () => clientTests(tmp, project));
+    const { server } = await step("server", () => startServer(tmp));
+    await step("client (node, real server)", () => usingServer(server, () => clientTests(tmp, project, server)));
     await step("cross seal (node)", () => sealInNode(project, fixtures));
-    await step("deno", () => denoTests(tmp, project, fixtures));
-    await step("workerd", () => workerdTests(project, fixtures));
+    await step("deno", () => usingServer(server, () => denoTests(tmp, project, fixtures, server)));
+    await step("workerd", () => usingServer(server, () => workerdTests(project, fixtures, server)));
+    // Its last user is done (on a failure, `cleanup` stops it).
+    await server.stop();
     await step("chromium", () => browserTests(project, fixtures));
     await step("cross open (node)", () =>
       nodeTests(tmp, project, "cross", ["cross/open.test.mjs"], { BIZING_FIXTURES: fixtures }),

@@ -4,10 +4,14 @@
 //   GET /selftest   JSON { results: [{ name, ok, error? }] }
 //   POST /open      body: a fixture sealed elsewhere; JSON { ok, checks, error? }
 //   GET /seal       a fixture sealed here, for another runtime to open
+//   GET /client-flow  BookingClient against the bizing-server named by the BIZING_API_URL
+//                   binding (the config's network service allows only 127.0.0.1): JSON
+//                   { results: [{ name, ok, error? }] }, stopping at the first failed step
 import * as sdk from "@bizing/booking-sdk";
 import wasmSubpath from "@bizing/booking-sdk/bizing_sdk_bg.wasm";
 
 import { openFixture, sealFixture } from "../cross/fixture.mjs";
+import { patientFlow, runSteps } from "../shared/patient-flow.mjs";
 
 const { Envelope, ErrorCode, KeyPair, PublicKey, init, isBizingError } = sdk;
 const ctx = { tenantId: "tenant-workerd", bookingId: "booking-1", field: "note", schemaVersion: 1 };
@@ -75,7 +79,7 @@ async function selftest() {
 }
 
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     const { pathname } = new URL(request.url);
     try {
       if (pathname === "/health") return new Response("ok");
@@ -89,6 +93,9 @@ export default {
         }
       }
       if (pathname === "/seal") return Response.json(sealFixture(sdk, "workerd"));
+      if (pathname === "/client-flow") {
+        return Response.json({ results: await runSteps(patientFlow(sdk, env.BIZING_API_URL, "workerd")) });
+      }
       return new Response("not found", { status: 404 });
     } catch (error) {
       return new Response(String(error?.stack ?? error), { status: 500 });
