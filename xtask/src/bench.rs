@@ -29,8 +29,17 @@ const WASM_FEATURES: &[&str] = &[
 /// The two wasm builds compared: what we ship (size first) and plain speed-first release.
 const WASM_PROFILES: &[(&str, &str)] = &[("wasm-release", "--profile=wasm-release"), ("release", "--release")];
 
-pub(crate) fn main(root: &Path) -> ExitCode {
-    match run(root) {
+pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
+    let parts = match args {
+        [] => (true, true),
+        [flag, only] if flag == "--only" && only == "envelope" => (true, false),
+        [flag, only] if flag == "--only" && only == "server" => (false, true),
+        _ => {
+            eprintln!("xtask bench: expected no options or `--only envelope|server`, not `{}`", args.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(root, parts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             println!("FAIL bench: {}", failure.what());
@@ -40,13 +49,38 @@ pub(crate) fn main(root: &Path) -> ExitCode {
     }
 }
 
-fn run(root: &Path) -> Result<(), Failure> {
-    println!("==> setup");
-    setup::wasm_target(root)?;
-    setup::wasm_bindgen_cli(root)?;
+fn run(root: &Path, (envelope, server): (bool, bool)) -> Result<(), Failure> {
     let target_dir = target_dir(root)?;
     let out = target_dir.join("bench");
     create_dir(&out)?;
+    let mut report = json!({});
+    if envelope {
+        report = envelope_bench(root, &target_dir, &out)?;
+    }
+    if server {
+        println!("==> server (wrk over loopback)");
+        report["server"] = crate::bench_server::run(root, &out)?;
+    }
+    println!();
+    if envelope {
+        print_table(&report);
+    }
+    if server {
+        crate::bench_server::print(&report["server"]);
+    }
+    let path = out.join("report.json");
+    let text = serde_json::to_string_pretty(&report)
+        .map_err(|e| Failure::new(format!("cannot encode the report: {e}"), "this is a bug in xtask"))?;
+    write(&path, &(text + "\n"))?;
+    println!("\nwrote {}", relative(root, &path));
+    Ok(())
+}
+
+/// Seal/open natively, as wasm in Node and through the npm package, and the wasm sizes.
+fn envelope_bench(root: &Path, target_dir: &Path, out: &Path) -> Result<Value, Failure> {
+    println!("==> setup");
+    setup::wasm_target(root)?;
+    setup::wasm_bindgen_cli(root)?;
 
     println!("==> native (release)");
     let native = Cmd::cargo(root)
@@ -63,7 +97,7 @@ fn run(root: &Path) -> Result<(), Failure> {
             .args(["build", "--locked", "-p", "bizing-bench", "--lib", "--target", WASM_TARGET, flag])
             .hint("see the compiler errors above")
             .run()?;
-        let wasm = wasm_artifact(&target_dir, profile);
+        let wasm = wasm_artifact(target_dir, profile);
         let dir = out.join(format!("node-{profile}"));
         wasm_bindgen(root, "nodejs", &wasm, &dir)?;
         // wasm-bindgen's nodejs output is CommonJS; say so, whatever package.json is above.
@@ -91,7 +125,7 @@ fn run(root: &Path) -> Result<(), Failure> {
 
     println!("==> size");
     let web_dir = out.join("web-wasm-release");
-    wasm_bindgen(root, "web", &wasm_artifact(&target_dir, "wasm-release"), &web_dir)?;
+    wasm_bindgen(root, "web", &wasm_artifact(target_dir, "wasm-release"), &web_dir)?;
     let bindgen_wasm = web_dir.join("bizing_bench_bg.wasm");
     let dist = root.join("pkg").join("dist");
     let mut files = vec![
@@ -99,7 +133,7 @@ fn run(root: &Path) -> Result<(), Failure> {
         format!("package_wasm={}", dist.join("bizing_sdk_bg.wasm").display()),
         format!("package_js={}", dist.join("bizing_sdk.js").display()),
     ];
-    let wasm_opt = match wasm_opt(root, &out, &bindgen_wasm) {
+    let wasm_opt = match wasm_opt(root, out, &bindgen_wasm) {
         Ok(optimised) => {
             files.push(format!("wasm_opt={}", optimised.display()));
             Ok(BINARYEN)
@@ -116,15 +150,7 @@ fn run(root: &Path) -> Result<(), Failure> {
         .output()
         .and_then(|stdout| parse_json(&stdout, "bench/node/size.mjs"))?;
 
-    let report = report(root, &native, &node, &npm, &sizes, wasm_opt);
-    println!();
-    print_table(&report);
-    let path = out.join("report.json");
-    let text = serde_json::to_string_pretty(&report)
-        .map_err(|e| Failure::new(format!("cannot encode the report: {e}"), "this is a bug in xtask"))?;
-    write(&path, &(text + "\n"))?;
-    println!("\nwrote {}", relative(root, &path));
-    Ok(())
+    Ok(report(root, &native, &node, &npm, &sizes, wasm_opt))
 }
 
 /// Where cargo puts build output (honours CARGO_TARGET_DIR and `build.target-dir`).

@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, reason = "xtask is a CLI; stdout is its interface")]
 
 mod bench;
+mod bench_server;
 mod build;
 mod cmd;
 mod setup;
@@ -25,8 +26,10 @@ commands:
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
                                    npm-package browser interop
-  bench                            time seal/open natively and as wasm in Node, and measure
-                                   the wasm size; writes target/bench/report.json
+  bench [--only envelope|server]   time seal/open natively and as wasm in Node, measure the
+                                   wasm size, and load the server with wrk (booking create
+                                   and list vs a trivial axum handler); writes
+                                   target/bench/report.json
   demo                             start the reference server with a demo clinic on
                                    http://127.0.0.1:8080 and print the demo accounts
   help                             this text
@@ -38,7 +41,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("test") => test::main(&root, args.get(1..).unwrap_or_default()),
         Some("build") if args.len() == 1 => build::main(&root),
-        Some("bench") if args.len() == 1 => bench::main(&root),
+        Some("bench") => bench::main(&root, args.get(1..).unwrap_or_default()),
         Some("demo") if args.len() == 1 => demo(&root),
         None | Some("help" | "--help" | "-h") => {
             print!("{USAGE}");

@@ -166,20 +166,28 @@ fn toml_string<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 
 /// Debian's Chromium and its matching chromedriver, for the headless browser tests.
 fn chromium(root: &Path) -> Result<(), Failure> {
-    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|path| !Path::new(path).exists()).collect();
+    debian_packages(root, &[(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")])
+}
+
+/// Installs with apt-get (as root, or through sudo) the Debian packages whose files are
+/// missing: `wanted` pairs a file each package provides with the package's name.
+pub(crate) fn debian_packages(root: &Path, wanted: &[(&str, &str)]) -> Result<(), Failure> {
+    let missing: Vec<(&str, &str)> = wanted.iter().copied().filter(|(path, _)| !Path::new(path).exists()).collect();
+    let packages: Vec<&str> = wanted.iter().map(|(_, package)| *package).collect();
     if missing.is_empty() {
-        note("chromium and chromedriver: installed");
+        note(&format!("{}: installed", packages.join(" and ")));
         return Ok(());
     }
-    let what_to_install = "install Debian's `chromium` and `chromium-driver` packages \
-         (`apt-get install chromium chromium-driver` as root), then rerun";
+    let missing_files = missing.iter().map(|(path, _)| *path).collect::<Vec<_>>().join(" and ");
+    let what_to_install = format!(
+        "install Debian's {} (`apt-get install {}` as root), then rerun",
+        packages.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" and "),
+        packages.join(" ")
+    );
     if !on_path("apt-get") {
         return Err(Failure::new(
-            format!("{} missing and apt-get is not available", missing.join(" and ")),
-            format!(
-                "{what_to_install}; elsewhere, install Chromium and the same version of \
-                 chromedriver at {CHROMIUM} and {CHROMEDRIVER}"
-            ),
+            format!("{missing_files} missing and apt-get is not available"),
+            format!("{what_to_install}; elsewhere, install the same programs at {missing_files}"),
         ));
     }
     let is_root = Cmd::new(root, "id").arg("-u").probe().is_some_and(|uid| uid.trim() == "0");
@@ -190,18 +198,18 @@ fn chromium(root: &Path) -> Result<(), Failure> {
             // `env` under sudo, because sudo's env_reset would drop a variable set outside.
             Cmd::new(root, "sudo").args(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"])
         };
-        cmd.args(args.iter().copied()).hint(what_to_install)
+        cmd.args(args.iter().copied()).hint(what_to_install.clone())
     };
     if !is_root && !on_path("sudo") {
         return Err(Failure::new(
-            format!("{} missing; not root and sudo is not available", missing.join(" and ")),
+            format!("{missing_files} missing; not root and sudo is not available"),
             what_to_install,
         ));
     }
-    note(&format!("{} missing: installing with apt-get", missing.join(" and ")));
+    note(&format!("{missing_files} missing: installing with apt-get"));
     apt(&["update"]).run()?;
-    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).run()?;
-    if let Some(path) = [CHROMIUM, CHROMEDRIVER].into_iter().find(|p| !Path::new(p).exists()) {
+    apt(&[&["install", "-y", "--no-install-recommends"][..], &packages[..]].concat()).run()?;
+    if let Some((path, _)) = wanted.iter().find(|(p, _)| !Path::new(p).exists()) {
         return Err(Failure::new(format!("apt-get succeeded but {path} still does not exist"), what_to_install));
     }
     Ok(())

@@ -59,9 +59,7 @@ impl AccessLogVerifier {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(js_name = logKey)] log_key: JsLogKey,
-        #[wasm_bindgen(js_name = trustedHead, unchecked_param_type = "string | null")] trusted_head: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(js_name = trustedHead, unchecked_param_type = "string | null")] trusted_head: Option<JsValue>,
     ) -> Result<AccessLogVerifier, JsValue> {
         let key = LogKey {
             origin: string(&get(&log_key, "origin")?, "logKey.origin")?,

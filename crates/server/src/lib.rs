@@ -51,11 +51,19 @@ pub struct Config {
     /// A directory with the built web apps (`portal/`, `widget/`), served at `/portal/`
     /// and `/widget/`; none by default.
     pub static_root: Option<std::path::PathBuf>,
+    /// Requests a minute per session or address (default 100 standard, 30 PHI reads, 10
+    /// exports).
+    pub rate_limits: ratelimit::RateLimits,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { session_idle_secs: 15 * 60, session_absolute_secs: 12 * 60 * 60, static_root: None }
+        Self {
+            session_idle_secs: 15 * 60,
+            session_absolute_secs: 12 * 60 * 60,
+            static_root: None,
+            rate_limits: ratelimit::RateLimits::default(),
+        }
     }
 }
 

@@ -3,10 +3,13 @@
 //! ```text
 //! bizing-server [--listen 127.0.0.1:8080] [--database sqlite://bizing.db]
 //!               [--master-key-file master.key] [--static DIR] [--demo]
+//!               [--rate-limits 100,30,10]
 //! ```
 //! The master key comes from `BIZING_MASTER_KEY` (32 bytes, base64url) or the file, which is
 //! created with a fresh key if missing. `--static DIR` serves the built portal and widget from
 //! `DIR/portal` and `DIR/widget`. `--demo` seeds the demo clinic and prints its accounts.
+//! `--rate-limits` sets the requests a minute allowed per session (or address): standard,
+//! PHI reads, exports.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +18,7 @@ use std::sync::Arc;
 
 use bizing_core::KdfProfile;
 use bizing_server::clock::SystemClock;
+use bizing_server::ratelimit::RateLimits;
 use bizing_server::store::Store;
 use bizing_server::vault::MasterKey;
 use bizing_server::{AppState, Config, app, demo};
@@ -25,6 +29,7 @@ struct Args {
     master_key_file: PathBuf,
     static_root: Option<PathBuf>,
     demo: bool,
+    rate_limits: RateLimits,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +39,7 @@ fn parse_args() -> Result<Args, String> {
         master_key_file: PathBuf::from("master.key"),
         static_root: None,
         demo: false,
+        rate_limits: RateLimits::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -44,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
             "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
             "--static" => args.static_root = Some(PathBuf::from(value("--static")?)),
             "--demo" => args.demo = true,
+            "--rate-limits" => args.rate_limits = value("--rate-limits")?.parse()?,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -61,7 +68,7 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(message) => {
             eprintln!(
-                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo]"
+                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo] [--rate-limits STANDARD,PHI_READ,EXPORT]"
             );
             return ExitCode::from(2);
         }
@@ -82,7 +89,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     .map_err(|e| e.to_string())?;
     let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
-    let config = Config { static_root: args.static_root.clone(), ..Config::default() };
+    let config = Config { static_root: args.static_root.clone(), rate_limits: args.rate_limits, ..Config::default() };
     let state = AppState::new(store, master, Arc::new(SystemClock), config).map_err(|e| e.to_string())?;
     if args.demo {
         let accounts = demo::seed(&state, KdfProfile::Interactive).await.map_err(|e| e.to_string())?;
@@ -90,8 +97,10 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("listen {}: {e}", args.listen))?;
-    tracing::info!(address = %args.listen, "listening");
-    announce(args.listen);
+    // With port 0 the system picks one: say which.
+    let address = listener.local_addr().map_err(|e| format!("listen {}: {e}", args.listen))?;
+    tracing::info!(address = %address, "listening");
+    announce(address);
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

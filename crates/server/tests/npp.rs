@@ -128,3 +128,14 @@ async fn rate_limits_answer_429_with_retry_after() {
     assert!(statuses[..30].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
     assert_eq!(statuses[30], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn rate_limits_are_configurable() {
+    let limits = bizing_server::ratelimit::RateLimits { standard: 3, phi_read: 2, export: 1 };
+    let app = TestApp::with_config(Config { rate_limits: limits, ..Config::default() }).await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(app.call("GET", "/api/health", None, None).await.status);
+    }
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::OK, StatusCode::OK, StatusCode::TOO_MANY_REQUESTS]);
+}

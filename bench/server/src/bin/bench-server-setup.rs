@@ -1,0 +1,294 @@
+//! Prepares the server benchmark's data: a database with the demo clinic and two patients
+//! made through the real API (in process, as the SDK would: keys and password-derived keys
+//! made client-side, TOTP confirmed, the notice acknowledged), a note sealed to the clinic
+//! key and the patient's key, free slots for the booking-creation run, and bookings for the
+//! listing run. Writes `bench-data.lua`, which the wrk scripts in `bench/wrk/` load.
+//!
+//! Usage: `bench-server-setup --database sqlite://PATH --master-key-file PATH --out DIR
+//! [--slots N] [--listed N]`. `bizing-server` then serves the same database and key.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use bizing_core::api::{
+    ClinicKeyInfo, CreateBookingRequest, MAX_SLOT_DAYS, NOTE_FIELD, NOTE_SCHEMA_VERSION, NppStatus, RecoverySlot,
+    RegisterRequest, SlotsResponse,
+};
+use bizing_core::{
+    Context, Envelope, KdfParams, KdfProfile, KeyPair, PublicKey, RecoveryCode, SealOptions, Totp, derive_password_keys,
+};
+use bizing_server::clock::SystemClock;
+use bizing_server::demo::{self, DEMO_TENANT};
+use bizing_server::ratelimit::RateLimits;
+use bizing_server::store::Store;
+use bizing_server::vault::MasterKey;
+use bizing_server::{AppState, Config, app};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// About a kilobyte of note, as in the envelope benchmarks.
+const NOTE: &str = "Follow-up for lower back pain after the fall in March. Ibuprofen 400 mg helps for a few \
+                    hours; worse when sitting for long. Would like to discuss physiotherapy options and \
+                    whether an MRI is needed. Also: refill for the inhaler, and the results of last month's \
+                    blood test if they are in. Prefer a morning appointment; parking at the clinic is \
+                    difficult after ten. Please note I am allergic to penicillin. My daughter may come with \
+                    me to help translate. Thank you for fitting me in so quickly.";
+
+struct Args {
+    database: String,
+    master_key_file: PathBuf,
+    out: PathBuf,
+    slots: usize,
+    listed: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        database: String::new(),
+        master_key_file: PathBuf::new(),
+        out: PathBuf::new(),
+        slots: 40_000,
+        listed: 20,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--database" => args.database = value("--database")?,
+            "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
+            "--out" => args.out = PathBuf::from(value("--out")?),
+            "--slots" => args.slots = value("--slots")?.parse().map_err(|e| format!("--slots: {e}"))?,
+            "--listed" => args.listed = value("--listed")?.parse().map_err(|e| format!("--listed: {e}"))?,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if args.database.is_empty() || args.master_key_file.as_os_str().is_empty() || args.out.as_os_str().is_empty() {
+        return Err("usage: bench-server-setup --database URL --master-key-file PATH --out DIR".into());
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench-server-setup: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The app in process, answering like the server over a socket.
+struct Api(Router);
+
+impl Api {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>, cookie: Option<&str>) -> Result<Reply, String> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match body {
+            Some(json) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let req = req.body(body).map_err(|e| e.to_string())?;
+        let res = self.0.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Ok(Reply { status, cookie, json })
+    }
+
+    /// `call`, failing unless the status is `expected`.
+    async fn expect(
+        &self,
+        expected: StatusCode,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, String> {
+        let reply = self.call(method, path, body, cookie).await?;
+        if reply.status == expected {
+            Ok(reply)
+        } else {
+            Err(format!("{method} {path}: {} (expected {expected}): {}", reply.status, reply.json))
+        }
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    cookie: Option<String>,
+    json: Value,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(reply: Reply, what: &str) -> Result<T, String> {
+    serde_json::from_value(reply.json).map_err(|e| format!("{what}: {e}"))
+}
+
+/// A patient signed up as the SDK does it; returns the session cookie and the personal key.
+async fn sign_up(api: &Api, email: &str) -> Result<(String, KeyPair), String> {
+    let password = format!("bench password of {email}");
+    let params = KdfParams::generate(KdfProfile::InsecureFastForTests).map_err(|e| e.to_string())?;
+    let keys = KeyPair::generate().map_err(|e| e.to_string())?;
+    let codes = RecoveryCode::generate(10).map_err(|e| e.to_string())?;
+    let derived = derive_password_keys(&password, &params).map_err(|e| e.to_string())?;
+    let recovery = codes
+        .iter()
+        .map(|c| {
+            Ok(RecoverySlot {
+                code_hash: c.hash().to_string(),
+                wrapped_private_key: keys.wrap_with_recovery_code(c).map_err(|e| e.to_string())?.to_string(),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let register = RegisterRequest {
+        tenant_id: DEMO_TENANT.into(),
+        email: email.into(),
+        name: format!("Bench Patient {email}"),
+        kdf_params: params.to_string(),
+        auth_key: derived.auth_key.to_base64url().to_string(),
+        public_key: Base64UrlUnpadded::encode_string(&keys.public_key().to_sec1()),
+        wrapped_private_key: keys.wrap_with_password(&derived.wrap_key).map_err(|e| e.to_string())?.to_string(),
+        recovery,
+    };
+    let body = serde_json::to_value(register).map_err(|e| e.to_string())?;
+    let reply = api.expect(StatusCode::CREATED, "POST", "/api/auth/register", Some(body), None).await?;
+    let cookie = reply.cookie.ok_or("registration set no session cookie")?;
+    let enrolled = api.expect(StatusCode::OK, "POST", "/api/auth/totp/enroll", None, Some(&cookie)).await?;
+    let uri = enrolled.json["uri"].as_str().ok_or("enrollment returned no otpauth URI")?;
+    let totp = Totp::from_uri(uri).map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs();
+    let code = json!({ "code": totp.code_at(now) });
+    api.expect(StatusCode::NO_CONTENT, "POST", "/api/auth/totp/confirm", Some(code), Some(&cookie)).await?;
+    let status: NppStatus =
+        decode(api.expect(StatusCode::OK, "GET", "/api/npp/status", None, Some(&cookie)).await?, "npp status")?;
+    if let (true, Some(hash)) = (status.needs_acknowledgment, status.current_hash) {
+        let ack = json!({ "versionHash": hash, "channel": "portal" });
+        api.expect(StatusCode::NO_CONTENT, "POST", "/api/npp/ack", Some(ack), Some(&cookie)).await?;
+    }
+    Ok((cookie, keys))
+}
+
+/// A note for booking `id`, sealed to the clinic key and the patient's key.
+fn seal_note(id: &str, clinic: &PublicKey, patient: &KeyPair) -> Result<String, String> {
+    let context = Context::new(DEMO_TENANT, id, NOTE_FIELD, NOTE_SCHEMA_VERSION);
+    let recipients = [clinic.clone(), patient.public_key().clone()];
+    Ok(Envelope::seal(NOTE.as_bytes(), &context, &recipients, SealOptions::default())
+        .map_err(|e| e.to_string())?
+        .to_string())
+}
+
+fn lua_string(s: &str) -> String {
+    format!("{s:?}")
+}
+
+async fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
+    let master = MasterKey::load_or_create(&args.master_key_file).map_err(|e| e.to_string())?;
+    let limits = RateLimits { standard: 1 << 40, phi_read: 1 << 40, export: 1 << 40 };
+    let config = Config { rate_limits: limits, ..Config::default() };
+    let state = AppState::new(store, master, Arc::new(SystemClock), config).map_err(|e| e.to_string())?;
+    demo::seed(&state, KdfProfile::InsecureFastForTests).await.map_err(|e| e.to_string())?;
+    let api = Api(app(state));
+
+    let (creator, creator_keys) = sign_up(&api, "bench-creator@example.test").await?;
+    let (lister, lister_keys) = sign_up(&api, "bench-lister@example.test").await?;
+    let path = format!("/api/clinics/{DEMO_TENANT}/clinic-key");
+    let info: ClinicKeyInfo = decode(api.expect(StatusCode::OK, "GET", &path, None, None).await?, "clinic key")?;
+    let sec1 = Base64UrlUnpadded::decode_vec(&info.public_key).map_err(|e| e.to_string())?;
+    let clinic = PublicKey::from_sec1(&sec1)
+        .and_then(|k| k.with_version(info.version))
+        .map_err(|e| format!("clinic key: {e}"))?;
+
+    // Free slots of the shortest service, 60 days at a time, from tomorrow on.
+    let services =
+        api.expect(StatusCode::OK, "GET", &format!("/api/clinics/{DEMO_TENANT}/services"), None, None).await?;
+    let service = services.json["services"]
+        .as_array()
+        .and_then(|all| all.iter().min_by_key(|s| s["durationMinutes"].as_i64().unwrap_or(i64::MAX)))
+        .and_then(|s| s["id"].as_str())
+        .ok_or("the demo clinic lists no services")?
+        .to_owned();
+    let mut slots = Vec::new();
+    let mut from = None::<String>;
+    while slots.len() < args.slots + args.listed {
+        let mut path = format!("/api/clinics/{DEMO_TENANT}/slots?service={service}&days={MAX_SLOT_DAYS}");
+        if let Some(from) = &from {
+            path.push_str(&format!("&from={from}"));
+        }
+        let page: SlotsResponse = decode(api.expect(StatusCode::OK, "GET", &path, None, None).await?, "slots")?;
+        let last = page.slots.last().ok_or("no free slots in 60 days")?;
+        // The next window starts the day after the last slot (start is RFC 3339 in UTC, and
+        // the clinic's days end before midnight UTC in its time zone, so the date is safe).
+        let last_day = jiff_day_after(&last.start)?;
+        slots.extend(page.slots.into_iter().map(|s| (s.start, s.provider_id)));
+        from = Some(last_day);
+    }
+
+    // The listing patient's bookings, with notes.
+    for (i, (start, provider)) in slots.drain(..args.listed).enumerate() {
+        let id = Base64UrlUnpadded::encode_string(&(u128::try_from(i).map_err(|e| e.to_string())? + 1).to_be_bytes());
+        let request = CreateBookingRequest {
+            id: Some(id.clone()),
+            provider_id: provider,
+            service_id: service.clone(),
+            start,
+            note: Some(seal_note(&id, &clinic, &lister_keys)?),
+        };
+        let body = serde_json::to_value(request).map_err(|e| e.to_string())?;
+        api.expect(StatusCode::CREATED, "POST", "/api/bookings", Some(body), Some(&lister)).await?;
+    }
+
+    // One sealed note the creation run sends with every booking (the server cannot tell).
+    let note = seal_note("BenchT0N0000000000000A", &clinic, &creator_keys)?;
+    let mut lua = String::from("-- Written by bench-server-setup; loaded by bench/wrk/*.lua.\nreturn {\n");
+    lua.push_str(&format!("  creator_cookie = {},\n", lua_string(&creator)));
+    lua.push_str(&format!("  lister_cookie = {},\n", lua_string(&lister)));
+    lua.push_str(&format!("  service = {},\n", lua_string(&service)));
+    lua.push_str(&format!("  note = {},\n", lua_string(&note)));
+    lua.push_str(&format!("  listed = {},\n", args.listed));
+    lua.push_str("  slots = {\n");
+    for (start, provider) in slots.iter().take(args.slots) {
+        lua.push_str(&format!("    {{ {}, {} }},\n", lua_string(start), lua_string(provider)));
+    }
+    lua.push_str("  },\n}\n");
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let file = args.out.join("bench-data.lua");
+    std::fs::write(&file, lua).map_err(|e| format!("{}: {e}", file.display()))?;
+    #[allow(clippy::print_stdout, reason = "the one summary line xtask shows")]
+    {
+        println!(
+            "{{\"slots\": {}, \"listed\": {}, \"note_bytes\": {}}}",
+            args.slots.min(slots.len()),
+            args.listed,
+            note.len()
+        );
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` of the day after the UTC date of an RFC 3339 time.
+fn jiff_day_after(rfc3339: &str) -> Result<String, String> {
+    let at: jiff::Timestamp = rfc3339.parse().map_err(|e| format!("{rfc3339}: {e}"))?;
+    let next = at.to_zoned(jiff::tz::TimeZone::UTC).date().tomorrow().map_err(|e| e.to_string())?;
+    Ok(next.to_string())
+}
