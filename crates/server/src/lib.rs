@@ -115,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/totp/confirm", post(auth::totp_confirm))
         .route("/api/auth/mfa", post(auth::mfa))
         .route("/api/auth/step-up", post(auth::step_up))
+        .route("/api/auth/recovery-codes", post(auth::regenerate_recovery_codes))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
         .route("/api/clinics/{tenant}/npp", get(npp::current))

@@ -100,7 +100,7 @@ pub fn routes() -> Vec<Route> {
             "/api/auth/totp/enroll",
             "auth",
             Session,
-            "A new TOTP secret for an account without one",
+            "A new TOTP secret, pending until confirmed; replacing an existing authenticator needs a recent step-up",
             None,
             200,
             Some(schema::<api::TotpEnrollResponse>)
@@ -110,7 +110,7 @@ pub fn routes() -> Vec<Route> {
             "/api/auth/totp/confirm",
             "auth",
             Session,
-            "Confirm TOTP enrollment with a first code",
+            "Confirm TOTP enrollment with a first code of the new secret, which replaces any old one",
             Some(schema::<api::MfaRequest>),
             204,
             None
@@ -132,6 +132,16 @@ pub fn routes() -> Vec<Route> {
             SignedIn,
             "A fresh second factor for sensitive actions (valid 5 minutes)",
             Some(schema::<api::MfaRequest>),
+            204,
+            None
+        ),
+        route!(
+            "post",
+            "/api/auth/recovery-codes",
+            "auth",
+            SignedIn,
+            "Replace every recovery code with ten new ones made on the client (recent step-up)",
+            Some(schema::<api::RegenerateRecoveryCodes>),
             204,
             None
         ),
