@@ -17,6 +17,7 @@ pub mod extract;
 pub mod npp;
 pub mod openapi;
 pub mod ratelimit;
+pub mod rewrap;
 pub mod scheduling;
 pub mod session;
 pub mod store;
@@ -143,6 +144,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/corrections/{id}/deny", post(corrections::deny))
         .route("/api/corrections/{id}/extend", post(corrections::extend))
         .route("/api/corrections/{id}/disagreement", post(corrections::disagreement))
+        .route("/api/notes/stale", get(rewrap::stale))
+        .route("/api/notes/rewrap", post(rewrap::rewrap).layer(DefaultBodyLimit::max(rewrap::REWRAP_BODY_LIMIT)))
         .fallback(|| async { AppError::NotFound });
     let headers: [(HeaderName, &str); 7] = [
         (header::CONTENT_SECURITY_POLICY, CSP),

@@ -416,6 +416,26 @@ pub fn routes() -> Vec<Route> {
             200,
             Some(schema::<api::Correction>)
         ),
+        route!(
+            "get",
+            "/api/notes/stale",
+            "clinic keys",
+            SignedIn,
+            "Sealed texts still sealed to an older clinic-key version, paged (query: after, limit; providers and admins holding the current version, recent step-up)",
+            None,
+            200,
+            Some(schema::<api::StaleResponse>)
+        ),
+        route!(
+            "post",
+            "/api/notes/rewrap",
+            "clinic keys",
+            SignedIn,
+            "Store up to 100 texts rewrapped to the current clinic-key version, all or nothing (same content, same recipients but the clinic key's version; recent step-up)",
+            Some(schema::<api::RewrapRequest>),
+            200,
+            Some(schema::<api::RewrapResponse>)
+        ),
     ]
 }
 
