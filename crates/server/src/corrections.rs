@@ -405,6 +405,11 @@ fn status(row: &CorrectionRow) -> Result<CorrectionStatus, AppError> {
     }
 }
 
+/// A request as the wire shows it to its patient: for the export.
+pub(crate) fn patient_view(row: &CorrectionRow, keys: &TenantKeys, now: i64) -> Result<Correction, AppError> {
+    wire(row, keys, now)
+}
+
 /// A request as the wire shows it, reasons decrypted.
 fn wire(row: &CorrectionRow, keys: &TenantKeys, now: i64) -> Result<Correction, AppError> {
     let status = status(row)?;

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod corrections;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod npp;
 pub mod openapi;
@@ -144,6 +145,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/corrections/{id}/deny", post(corrections::deny))
         .route("/api/corrections/{id}/extend", post(corrections::extend))
         .route("/api/corrections/{id}/disagreement", post(corrections::disagreement))
+        .route("/api/export", get(export::export))
         .route("/api/notes/stale", get(rewrap::stale))
         .route("/api/notes/rewrap", post(rewrap::rewrap).layer(DefaultBodyLimit::max(rewrap::REWRAP_BODY_LIMIT)))
         .fallback(|| async { AppError::NotFound });

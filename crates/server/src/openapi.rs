@@ -436,6 +436,16 @@ pub fn routes() -> Vec<Route> {
             200,
             Some(schema::<api::RewrapResponse>)
         ),
+        route!(
+            "get",
+            "/api/export",
+            "export",
+            SignedIn,
+            "The signed-in patient's whole record as a JSON attachment, with their access log and proofs (recent step-up; 10 a minute)",
+            None,
+            200,
+            Some(schema::<api::ExportDocument>)
+        ),
     ]
 }
 
