@@ -63,6 +63,25 @@ export type {
   VerifiedCheckpoint,
 } from "./dist/bizing_sdk.js";
 
+// Corrections bound to their ids, the patient's export, rewrapping after a clinic-key
+// rotation.
+export type {
+  Correction,
+  CorrectionsResponse,
+  CreateCorrectionRequest,
+  DisagreementRequest,
+  ExportAccount,
+  ExportDocument,
+  RewrapItem,
+  RewrapOutcome,
+  RewrapRequest,
+  RewrapResponse,
+  SealedKind,
+  StaleItem,
+  StaleQuery,
+  StaleResponse,
+} from "./dist/bizing_sdk.js";
+
 /**
  * Loads the wasm module, once however often it is called (concurrent calls share one load;
  * a failed load may be retried). Await it before anything else: until it resolves, every

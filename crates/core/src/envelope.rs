@@ -342,6 +342,17 @@ impl Envelope {
         })
     }
 
+    /// Whether `other` carries the same content as this envelope: the same message id, flags
+    /// (hence padding) and content ciphertext, byte for byte. That is everything a rewrap
+    /// keeps ([`Envelope::rewrap`] changes only the recipients and the commitment), so a
+    /// server that cannot open either envelope can still check that an uploaded rewrap of a
+    /// stored note did not change what the note says. It is public data: no secret is
+    /// compared, so the comparison need not be constant time.
+    #[must_use]
+    pub fn same_content(&self, other: &Self) -> bool {
+        self.flags == other.flags && self.message_id == other.message_id && self.content == other.content
+    }
+
     /// The key ids this envelope is sealed to, in order.
     #[must_use]
     pub fn recipients(&self) -> Vec<KeyId> {
@@ -585,6 +596,30 @@ mod tests {
 
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn same_content_survives_a_rewrap_and_nothing_else() {
+        let a = KeyPair::generate().unwrap();
+        let b = KeyPair::generate().unwrap();
+        let ctx = Context::new("t", "b1", "note", 1);
+        let env = Envelope::seal(b"knee", &ctx, &[a.public_key().clone()], SealOptions::default()).unwrap();
+        let moved = env.rewrap(&a, &ctx, &[b.public_key().clone()], &[a.key_id()]).unwrap();
+        assert!(env.same_content(&moved) && moved.same_content(&env));
+        assert_ne!(env.recipients(), moved.recipients());
+        // The same text sealed again is other content (a fresh data key and message id).
+        let again = Envelope::seal(b"knee", &ctx, &[a.public_key().clone()], SealOptions::default()).unwrap();
+        assert!(!env.same_content(&again));
+        // Any change to the content, the message id or the flags is seen.
+        let mut content = moved.clone();
+        content.content[0] ^= 1;
+        assert!(!env.same_content(&content));
+        let mut id = moved.clone();
+        id.message_id[31] ^= 1;
+        assert!(!env.same_content(&id));
+        let mut flags = moved;
+        flags.flags ^= FLAG_PADDED;
+        assert!(!env.same_content(&flags));
+    }
 
     #[test]
     fn padme_matches_the_paper() {

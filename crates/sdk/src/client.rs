@@ -31,6 +31,11 @@ use bizing_core::api::{
     ProvidersResponse, RegisterRequest, RescheduleRequest, ServicesResponse, SlotsQuery, SlotsResponse,
     TotpEnrollResponse,
 };
+use bizing_core::api::{
+    Correction, CorrectionsResponse, CreateCorrectionRequest, DisagreementRequest, ExportDocument, RecoverySlot,
+    RegenerateRecoveryCodes, RewrapItem, RewrapRequest, RewrapResponse, SealedKind, StaleItem, StaleQuery,
+    StaleResponse, correction_context, disagreement_context, note_context,
+};
 use bizing_core::{KdfParams, KdfProfile, RecoveryCode, WrappedKey};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -41,7 +46,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Coded, ErrorCode, error};
 use crate::js::{get, get_opt, set, string};
-use crate::keys::KeyPair;
+use crate::keys::{ClinicKey, KeyPair};
 
 /// The prefix of every problem type the booking API sends.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:bizing:problem:";
@@ -1332,6 +1337,424 @@ impl JsBookingClient {
     pub fn log_key(&self, #[wasm_bindgen(unchecked_param_type = "string")] tenant_id: JsValue) -> js_sys::Promise {
         self.call(text_arg(&tenant_id, "tenantId").map(|t| ("GET", clinic_path(&t, "log-key"), None)))
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Corrections bound to their ids, the patient's export, rewrapping after a clinic-key
+// rotation, and changes of the second factor (Rust API, then JavaScript).
+
+/// What [`BookingClient::rewrap_stale`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RewrapOutcome {
+    /// Texts moved to the current clinic-key version.
+    pub rewrapped: u32,
+    /// Texts left as they were: sealed to an older version the caller does not hold.
+    pub skipped: u32,
+    /// Stale texts left in the caller's reach after the last batch.
+    pub remaining: u64,
+    /// Whether none are left (for an admin: the rotation is complete).
+    pub complete: bool,
+}
+
+/// The context of a stale item's text.
+fn stale_context(tenant_id: &str, item: &StaleItem) -> core::Context {
+    match item.kind {
+        SealedKind::Note => note_context(tenant_id, &item.booking_id),
+        SealedKind::Correction => correction_context(tenant_id, &item.booking_id, &item.id),
+        SealedKind::Disagreement => disagreement_context(tenant_id, &item.booking_id, &item.id),
+    }
+}
+
+/// `/api/notes/stale?...`
+fn stale_path(after: Option<&str>, limit: Option<u64>) -> String {
+    let mut query = Vec::new();
+    if let Some(after) = after {
+        query.push(format!("after={}", segment(after)));
+    }
+    if let Some(limit) = limit {
+        query.push(format!("limit={limit}"));
+    }
+    if query.is_empty() { "/api/notes/stale".to_owned() } else { format!("/api/notes/stale?{}", query.join("&")) }
+}
+
+impl BookingClient {
+    /// A fresh correction id (16 random bytes, base64url): pick it before sealing the change,
+    /// since its context names the request ([`bizing_core::api::correction_context`]).
+    ///
+    /// # Errors
+    /// `RandomUnavailable` without a secure random number generator.
+    pub fn new_correction_id() -> Result<String, ClientError> {
+        Self::new_booking_id()
+    }
+
+    /// `POST /api/bookings/{id}/corrections`: asks for a correction of the signed-in
+    /// patient's booking, the change sealed under `correction_context(tenant, booking, id)`
+    /// with the request's `id`. Needs a recent step-up.
+    ///
+    /// # Errors
+    /// `step-up-required`, `invalid-id`, `correction-exists`, `invalid-envelope`, `not-found`.
+    pub async fn create_correction(
+        &self,
+        booking_id: &str,
+        request: &CreateCorrectionRequest,
+    ) -> Result<Correction, ClientError> {
+        self.post(&booking_path(booking_id, "/corrections"), Some(request)).await
+    }
+
+    /// `GET /api/corrections`: the correction requests the caller may see.
+    ///
+    /// # Errors
+    /// As every call; `forbidden` for receptionists.
+    pub async fn corrections(&self) -> Result<CorrectionsResponse, ClientError> {
+        self.get("/api/corrections").await
+    }
+
+    /// `GET /api/corrections/{id}`
+    ///
+    /// # Errors
+    /// `not-found` (also for someone else's).
+    pub async fn correction(&self, id: &str) -> Result<Correction, ClientError> {
+        self.get(&format!("/api/corrections/{}", segment(id))).await
+    }
+
+    /// `POST /api/corrections/{id}/disagreement`: the patient's statement of disagreement
+    /// with a denial, sealed under `disagreement_context(tenant, booking, id)`.
+    ///
+    /// # Errors
+    /// `not-denied`, `disagreement-filed`, `invalid-envelope`, `not-found`.
+    pub async fn file_disagreement(&self, id: &str, request: &DisagreementRequest) -> Result<Correction, ClientError> {
+        self.post(&format!("/api/corrections/{}/disagreement", segment(id)), Some(request)).await
+    }
+
+    /// `GET /api/export`: the signed-in patient's whole record (after a recent step-up).
+    ///
+    /// # Errors
+    /// `step-up-required`, `forbidden` (staff), `rate-limited`.
+    pub async fn export_record(&self) -> Result<ExportDocument, ClientError> {
+        self.get("/api/export").await
+    }
+
+    /// `GET /api/notes/stale`: a page of the texts still sealed to an older clinic-key
+    /// version (providers and admins holding the current one, after a recent step-up).
+    ///
+    /// # Errors
+    /// `forbidden`, `step-up-required`, `no-clinic-key`, `invalid-query`.
+    pub async fn stale_notes(&self, query: &StaleQuery) -> Result<StaleResponse, ClientError> {
+        self.get(&stale_path(query.after.as_deref(), query.limit.map(u64::from))).await
+    }
+
+    /// `POST /api/notes/rewrap`: stores a batch of rewrapped texts, all or nothing.
+    ///
+    /// # Errors
+    /// `content-changed`, `wrong-recipients`, `key-rotated`, `not-stale`, `not-found`, ...
+    pub async fn upload_rewrapped(&self, request: &RewrapRequest) -> Result<RewrapResponse, ClientError> {
+        self.post("/api/notes/rewrap", Some(request)).await
+    }
+
+    /// Completes a clinic-key rotation as far as the caller can: lists the stale texts a
+    /// page at a time, rewraps each one locally with `clinic_keys` (the versions the caller
+    /// unwrapped from `GET /api/clinic-keys/mine`; the current one among them) to the
+    /// current version, dropping every older version, and uploads each page as one batch.
+    /// A text sealed to an older version the caller does not hold is skipped.
+    ///
+    /// # Errors
+    /// As [`BookingClient::stale_notes`] and [`BookingClient::upload_rewrapped`];
+    /// `InvalidArgument` if the current version is not among `clinic_keys`; the envelope
+    /// errors of a text that does not open (a batch before it may have been stored).
+    pub async fn rewrap_stale(&self, tenant_id: &str, clinic_keys: &[&KeyPair]) -> Result<RewrapOutcome, ClientError> {
+        let held: Vec<core::KeyId> = clinic_keys
+            .iter()
+            .map(|k| k.with(|pair| Ok(pair.key_id())))
+            .collect::<Result<_, JsValue>>()
+            .map_err(ClientError::from)?;
+        let mut outcome = RewrapOutcome::default();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.stale_notes(&StaleQuery { after: after.clone(), limit: None }).await?;
+            outcome.remaining = page.remaining;
+            outcome.complete = page.remaining == 0;
+            let Some(current_index) = held.iter().position(|id| id.version() == page.current_version) else {
+                return Err(ClientError::invalid("the current clinic-key version is not among the keys given"));
+            };
+            let Some(current) = clinic_keys.get(current_index) else { break };
+            let current_public = current.with(|pair| Ok(pair.public_key().clone())).map_err(ClientError::from)?;
+            let old: Vec<core::KeyId> =
+                held.iter().copied().filter(|id| id.version() != page.current_version).collect();
+            let mut items = Vec::new();
+            for item in &page.items {
+                let envelope: core::Envelope =
+                    item.envelope.parse().map_err(|e: core::EnvelopeError| ClientError::coded(&e))?;
+                let recipients = envelope.recipients();
+                let held_versions: Vec<u32> = held.iter().map(core::KeyId::version).collect();
+                let opener = held.iter().position(|id| recipients.contains(id));
+                let (Some(opener), true) = (opener, item.key_versions.iter().all(|v| held_versions.contains(v))) else {
+                    outcome.skipped += 1;
+                    continue;
+                };
+                let Some(opener) = clinic_keys.get(opener) else { continue };
+                let remove: Vec<core::KeyId> = old.iter().copied().filter(|id| recipients.contains(id)).collect();
+                let add: Vec<core::PublicKey> = if recipients.contains(&current_public.key_id()) {
+                    Vec::new()
+                } else {
+                    vec![current_public.clone()]
+                };
+                let context = stale_context(tenant_id, item);
+                let moved = opener
+                    .with(|pair| Ok(envelope.rewrap(pair, &context, &add, &remove)))
+                    .map_err(ClientError::from)?
+                    .map_err(|e| ClientError::coded(&e))?;
+                items.push(RewrapItem { kind: item.kind, id: item.id.clone(), envelope: moved.to_string() });
+            }
+            if !items.is_empty() {
+                let request = RewrapRequest { version: page.current_version, items };
+                let stored = self.upload_rewrapped(&request).await?;
+                outcome.rewrapped = outcome.rewrapped.saturating_add(stored.rewrapped);
+                outcome.remaining = stored.remaining;
+                outcome.complete = stored.complete;
+            }
+            match (page.next, page.items.last()) {
+                (Some(_), Some(last)) => after = Some(last.cursor.clone()),
+                _ => break,
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// `POST /api/auth/recovery-codes`: ten new recovery codes, made here, each wrapping
+    /// `key_pair` (the signed-in account's personal key), replace every old one. Needs a
+    /// recent step-up. Returns the new codes: show them once, never store them.
+    ///
+    /// To replace the authenticator instead, step up, then [`BookingClient::enroll_totp`]
+    /// and [`BookingClient::confirm_totp`] with a code of the new secret.
+    ///
+    /// # Errors
+    /// `step-up-required`; `invalid-body` if `key_pair` is not the account's.
+    pub async fn regenerate_recovery_codes(&self, key_pair: &KeyPair) -> Result<Vec<Zeroizing<String>>, ClientError> {
+        let codes = RecoveryCode::generate(RECOVERY_CODES).map_err(|e| ClientError::coded(&e))?;
+        let mut recovery = Vec::with_capacity(codes.len());
+        for code in &codes {
+            let wrapped = key_pair
+                .with(|pair| Ok(pair.wrap_with_recovery_code(code)))
+                .map_err(ClientError::from)?
+                .map_err(|e| ClientError::coded(&e))?;
+            recovery
+                .push(RecoverySlot { code_hash: code.hash().to_string(), wrapped_private_key: wrapped.to_string() });
+        }
+        self.post_no_content("/api/auth/recovery-codes", Some(&RegenerateRecoveryCodes { recovery })).await?;
+        Ok(codes.iter().map(RecoveryCode::to_display_string).collect())
+    }
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES_RECORD: &str = r#"
+/** `client.createCorrection(bookingId, ...)`: the change sealed under `BookingClient.correctionContext(...)` of `id`. */
+export interface CreateCorrectionRequest {
+  /** From `BookingClient.newCorrectionId()`. */
+  id: string;
+  /** `bze1.…` */
+  change: string;
+}
+export interface DisagreementRequest {
+  /** `bze1.…`, sealed under `BookingClient.disagreementContext(...)` of the request's id. */
+  statement: string;
+}
+export interface Correction {
+  id: string;
+  tenantId: string;
+  bookingId: string;
+  patientId: string;
+  status: "submitted" | "extended" | "accepted" | "denied";
+  change: string;
+  requestedAt: string;
+  dueAt: string;
+  overdue: boolean;
+  extendedAt?: string;
+  extensionReason?: string;
+  decidedAt?: string;
+  denialReason?: string;
+  disagreement?: string;
+  disagreementAt?: string;
+  updatedAt: string;
+}
+export interface CorrectionsResponse { corrections: Correction[]; }
+
+export interface ExportAccount { userId: string; name: string; email: string; publicKey: string; keyId: string; }
+/** `client.exportRecord()`: the patient's whole record (HIPAA right of access). */
+export interface ExportDocument {
+  format: "bizing-export-v1";
+  exportedAt: string;
+  tenantId: string;
+  clinicName: string;
+  account: ExportAccount;
+  bookings: Booking[];
+  corrections: Correction[];
+  nppAcknowledgments: NppAckRecord[];
+  /** Verify with `AccessLog` like `client.accessLog()`; the consistency proof is empty (from 0). */
+  accessLog: AccessLogPage;
+}
+
+export type SealedKind = "note" | "correction" | "disagreement";
+export interface StaleQuery { after?: string; limit?: number; }
+export interface StaleItem {
+  kind: SealedKind;
+  /** The booking id (notes) or the correction id. */
+  id: string;
+  bookingId: string;
+  envelope: string;
+  keyVersions: number[];
+  cursor: string;
+}
+export interface StaleResponse {
+  currentVersion: number;
+  currentKeyId: string;
+  items: StaleItem[];
+  remaining: number;
+  next?: string;
+}
+export interface RewrapItem { kind: SealedKind; id: string; envelope: string; }
+export interface RewrapRequest { version: number; items: RewrapItem[]; }
+export interface RewrapResponse { rewrapped: number; remaining: number; complete: boolean; }
+export interface RewrapOutcome { rewrapped: number; skipped: number; remaining: number; complete: boolean; }
+"#;
+
+#[wasm_bindgen(js_class = BookingClient)]
+impl JsBookingClient {
+    /// A fresh correction id, to seal the change to before `createCorrection`.
+    #[wasm_bindgen(js_name = newCorrectionId)]
+    pub fn new_correction_id() -> Result<String, JsValue> {
+        Ok(BookingClient::new_correction_id()?)
+    }
+
+    /// The context a correction request's change is sealed under.
+    #[wasm_bindgen(js_name = correctionContext, unchecked_return_type = "EnvelopeContext")]
+    pub fn correction_context(tenant_id: String, booking_id: String, correction_id: String) -> JsValue {
+        context_object(&correction_context(&tenant_id, &booking_id, &correction_id))
+    }
+
+    /// The context a statement of disagreement with request `correctionId` is sealed under.
+    #[wasm_bindgen(js_name = disagreementContext, unchecked_return_type = "EnvelopeContext")]
+    pub fn disagreement_context(tenant_id: String, booking_id: String, correction_id: String) -> JsValue {
+        context_object(&disagreement_context(&tenant_id, &booking_id, &correction_id))
+    }
+
+    /// Asks for a correction of one's booking (after a step-up).
+    #[wasm_bindgen(js_name = createCorrection, unchecked_return_type = "Promise<Correction>")]
+    pub fn create_correction(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] booking_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CreateCorrectionRequest")] request: JsValue,
+    ) -> js_sys::Promise {
+        self.call((|| {
+            let booking_id = text_arg(&booking_id, "bookingId")?;
+            let members = [("id", Some(member(&request, "id")?)), ("change", Some(member(&request, "change")?))];
+            Ok(("POST", booking_path(&booking_id, "/corrections"), body(&members)?))
+        })())
+    }
+
+    /// The correction requests the caller may see.
+    #[wasm_bindgen(unchecked_return_type = "Promise<CorrectionsResponse>")]
+    pub fn corrections(&self) -> js_sys::Promise {
+        self.call(Ok(("GET", "/api/corrections".into(), None)))
+    }
+
+    /// One correction request.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Correction>")]
+    pub fn correction(&self, #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> js_sys::Promise {
+        self.call(text_arg(&id, "id").map(|id| ("GET", format!("/api/corrections/{}", segment(&id)), None)))
+    }
+
+    /// Files the statement of disagreement with a denial.
+    #[wasm_bindgen(js_name = fileDisagreement, unchecked_return_type = "Promise<Correction>")]
+    pub fn file_disagreement(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DisagreementRequest")] request: JsValue,
+    ) -> js_sys::Promise {
+        self.call((|| {
+            let id = text_arg(&id, "id")?;
+            let members = [("statement", Some(member(&request, "statement")?))];
+            Ok(("POST", format!("/api/corrections/{}/disagreement", segment(&id)), body(&members)?))
+        })())
+    }
+
+    /// The signed-in patient's whole record (after a step-up).
+    #[wasm_bindgen(js_name = exportRecord, unchecked_return_type = "Promise<ExportDocument>")]
+    pub fn export_record(&self) -> js_sys::Promise {
+        self.call(Ok(("GET", "/api/export".into(), None)))
+    }
+
+    /// A page of the texts still sealed to an older clinic-key version.
+    #[wasm_bindgen(js_name = staleNotes, unchecked_return_type = "Promise<StaleResponse>")]
+    pub fn stale_notes(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "StaleQuery")] query: JsValue,
+    ) -> js_sys::Promise {
+        self.call((|| {
+            if query.is_undefined() || query.is_null() {
+                return Ok(("GET", stale_path(None, None), None));
+            }
+            let after = optional_member(&query, "after")?;
+            Ok(("GET", stale_path(after.as_deref(), optional_integer(&query, "limit")?), None))
+        })())
+    }
+
+    /// Stores a batch of rewrapped texts (`{ version, items }`), all or nothing.
+    #[wasm_bindgen(js_name = uploadRewrapped, unchecked_return_type = "Promise<RewrapResponse>")]
+    pub fn upload_rewrapped(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RewrapRequest")] request: JsValue,
+    ) -> js_sys::Promise {
+        self.call((|| {
+            let object =
+                request.dyn_ref::<js_sys::Object>().ok_or_else(|| ClientError::invalid("request must be an object"))?;
+            Ok(("POST", "/api/notes/rewrap".into(), Some(json_text(object)?)))
+        })())
+    }
+
+    /// Rewraps every stale text the caller can to the current clinic-key version, with the
+    /// clinic keys it unwrapped (every version it holds, the current one included).
+    #[wasm_bindgen(js_name = rewrapStale, unchecked_return_type = "Promise<RewrapOutcome>")]
+    pub fn rewrap_stale(&self, tenant_id: String, clinic_keys: Vec<ClinicKey>) -> js_sys::Promise {
+        let client = self.client.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let pairs: Vec<&KeyPair> = clinic_keys.iter().map(ClinicKey::pair).collect();
+            let outcome = client.rewrap_stale(&tenant_id, &pairs).await?;
+            let out = js_sys::Object::new();
+            set(&out, "rewrapped", outcome.rewrapped);
+            set(&out, "skipped", outcome.skipped);
+            // Counts of texts stay far below 2^53.
+            #[allow(clippy::cast_precision_loss)]
+            set(&out, "remaining", outcome.remaining as f64);
+            set(&out, "complete", outcome.complete);
+            Ok(out.into())
+        })
+    }
+
+    /// Ten new recovery codes wrapping `keyPair` replace the old ones (after a step-up);
+    /// resolves with the codes, to show once.
+    #[wasm_bindgen(js_name = regenerateRecoveryCodes, unchecked_return_type = "Promise<string[]>")]
+    pub fn regenerate_recovery_codes(&self, key_pair: &KeyPair) -> js_sys::Promise {
+        let client = self.client.clone();
+        let key_pair = key_pair.clone_handle();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let codes = client.regenerate_recovery_codes(&key_pair).await?;
+            let out = js_sys::Array::new();
+            for code in &codes {
+                out.push(&JsValue::from_str(code));
+            }
+            Ok(out.into())
+        })
+    }
+}
+
+/// An `EnvelopeContext` object.
+fn context_object(context: &core::Context) -> JsValue {
+    let out = js_sys::Object::new();
+    set(&out, "tenantId", context.tenant_id.as_str());
+    set(&out, "bookingId", context.booking_id.as_str());
+    set(&out, "field", context.field.as_str());
+    set(&out, "schemaVersion", context.schema_version);
+    out.into()
 }
 
 impl From<JsValue> for ClientError {

@@ -25,6 +25,11 @@ impl KeyPair {
         keystore::with_key(&self.slot, f)
     }
 
+    /// Another handle on the same key (zeroizing either zeroizes both).
+    pub(crate) fn clone_handle(&self) -> Self {
+        Self { slot: self.slot.clone() }
+    }
+
     /// The key's slot, so its owner (e.g. the `BookingClient` that unwrapped it) can zeroize
     /// it later.
     pub(crate) fn slot(&self) -> &Slot {
@@ -216,6 +221,13 @@ impl PublicKey {
 #[wasm_bindgen]
 pub struct ClinicKey {
     pair: KeyPair,
+}
+
+impl ClinicKey {
+    /// The key pair of this version (for the client's rewrap helper).
+    pub(crate) fn pair(&self) -> &KeyPair {
+        &self.pair
+    }
 }
 
 #[wasm_bindgen]

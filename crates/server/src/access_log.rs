@@ -147,26 +147,43 @@ pub async fn page(
     Authenticated(s): Authenticated,
     Query(q): Query<Since>,
 ) -> Result<Json<AccessLogPage>, AppError> {
-    let hashes = state.store.leaf_hashes(&s.tenant_id).await?;
+    Ok(Json(patient_page(&state, &s.tenant_id, &s.user_id, q.since.unwrap_or(0)).await?))
+}
+
+/// A patient's events with inclusion proofs against a freshly signed checkpoint of the
+/// clinic's log, and a consistency proof from tree size `since`.
+///
+/// # Errors
+/// 400 `invalid-query` if `since` is beyond the log; database errors.
+pub async fn patient_page(
+    state: &AppState,
+    tenant_id: &str,
+    patient_id: &str,
+    since: u64,
+) -> Result<AccessLogPage, AppError> {
+    let hashes = state.store.leaf_hashes(tenant_id).await?;
     let size = u64::try_from(hashes.len()).unwrap_or(u64::MAX);
-    let since = q.since.unwrap_or(0);
     if since > size {
         return Err(AppError::bad_request("invalid-query", "since is larger than the log"));
     }
     let tree = MerkleTree::from_leaf_hashes(hashes);
-    let checkpoint = Checkpoint::new(origin(&s.tenant_id), size, tree.root())
+    let checkpoint = Checkpoint::new(origin(tenant_id), size, tree.root())
         .map_err(|e| AppError::Internal(format!("checkpoint: {e}")))?;
-    let note = signer(&state, &s.tenant_id)?.sign(&checkpoint);
+    let note = signer(state, tenant_id)?.sign(&checkpoint);
     let consistency = tree.consistency_proof(since, size).map_err(|e| AppError::Internal(format!("proof: {e}")))?;
-    let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
+    let tenant = state.store.tenant(tenant_id).await?.ok_or(AppError::NotFound)?;
     let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
     let mut events = Vec::new();
-    for (index, leaf_hash, entry_enc) in state.store.patient_leaves(&s.tenant_id, &s.user_id).await? {
+    for (index, leaf_hash, entry_enc) in state.store.patient_leaves(tenant_id, patient_id).await? {
         let entry = keys.decrypt("access_log", "entry_enc", &hex(&leaf_hash), &entry_enc)?;
         let (salt, json) = entry.split_once('\n').ok_or_else(|| AppError::Internal("stored log entry".into()))?;
         let event: AccessEvent =
             serde_json::from_str(json).map_err(|e| AppError::Internal(format!("stored log entry: {e}")))?;
         let leaf_index = u64::try_from(index).map_err(|_| AppError::Internal("leaf index".into()))?;
+        if leaf_index >= size {
+            // Appended after the hashes were read: the next checkpoint covers it.
+            continue;
+        }
         let proof = tree.inclusion_proof(leaf_index, size).map_err(|e| AppError::Internal(format!("proof: {e}")))?;
         events.push(LoggedEvent {
             leaf_index,
@@ -175,11 +192,7 @@ pub async fn page(
             inclusion_proof: proof.iter().map(|h| hex(h)).collect(),
         });
     }
-    Ok(Json(AccessLogPage {
-        checkpoint: note,
-        consistency_proof: consistency.iter().map(|h| hex(h)).collect(),
-        events,
-    }))
+    Ok(AccessLogPage { checkpoint: note, consistency_proof: consistency.iter().map(|h| hex(h)).collect(), events })
 }
 
 fn hex(bytes: &[u8]) -> String {

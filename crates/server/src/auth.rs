@@ -11,7 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core::api::{
-    LoginRequest, LoginResponse, Me, MfaRequest, PreloginRequest, PreloginResponse, RegisterRequest, TotpEnrollResponse,
+    LoginRequest, LoginResponse, Me, MfaRequest, PreloginRequest, PreloginResponse, RecoverySlot,
+    RegenerateRecoveryCodes, RegisterRequest, TotpEnrollResponse,
 };
 use bizing_core::totp::Window;
 use bizing_core::{KdfParams, PublicKey, RecoveryCode, RecoveryCodeHash, Totp, TotpParams, TotpSecret, WrappedKey};
@@ -121,18 +122,7 @@ pub async fn register(
     let public_key = PublicKey::from_sec1(&decode_b64("publicKey", &req.public_key)?)
         .map_err(|_| AppError::bad_request("invalid-body", "publicKey is not a P-256 public key"))?;
     check_wraps_key(&req.wrapped_private_key, &public_key, "wrappedPrivateKey")?;
-    if req.recovery.len() != RECOVERY_CODES {
-        return Err(AppError::bad_request("invalid-body", "exactly 10 recovery codes are required"));
-    }
-    let mut recovery = Vec::with_capacity(RECOVERY_CODES);
-    for slot in &req.recovery {
-        let hash: RecoveryCodeHash = slot
-            .code_hash
-            .parse()
-            .map_err(|_| AppError::bad_request("invalid-body", "recovery codeHash must be 64 hex digits"))?;
-        check_wraps_key(&slot.wrapped_private_key, &public_key, "a recovery wrappedPrivateKey")?;
-        recovery.push((hash.to_string(), slot.wrapped_private_key.clone()));
-    }
+    let recovery = check_recovery_slots(&req.recovery, &public_key)?;
     let id = new_id()?;
     let user = NewUser {
         id: id.clone(),
@@ -212,14 +202,20 @@ async fn load_user(state: &AppState, s: &AnySession) -> Result<UserRow, AppError
     state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)
 }
 
-/// `POST /api/auth/totp/enroll`: a new TOTP secret for an account that has none yet.
+/// `POST /api/auth/totp/enroll`: a new TOTP secret, pending until confirmed.
+///
+/// For an account without an authenticator this is the first enrollment. For one with an
+/// authenticator it is re-enrollment (a new phone), allowed only in a signed-in session
+/// after a recent step-up with the current authenticator (or a recovery code); the old
+/// authenticator keeps working until `POST /api/auth/totp/confirm` replaces it.
+///
+/// # Errors
+/// 401 `mfa-required` (an enrolled account before its second factor), 403
+/// `step-up-required`.
 pub async fn totp_enroll(State(state): State<AppState>, s: AnySession) -> Result<Json<TotpEnrollResponse>, AppError> {
     let user = load_user(&state, &s).await?;
     if user.totp_secret_enc.is_some() {
-        return Err(AppError::Conflict {
-            kind: "mfa-enrolled",
-            detail: "this account already has an authenticator".into(),
-        });
+        require_reenrollment(&state, &s)?;
     }
     let keys = tenant_keys(&state, &s.tenant_id).await?;
     let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
@@ -229,10 +225,31 @@ pub async fn totp_enroll(State(state): State<AppState>, s: AnySession) -> Result
         .map_err(|e| AppError::Internal(format!("totp: {e}")))?;
     let secret_text = totp.secret().to_base32();
     state.store.set_pending_totp(&user.id, &keys.encrypt("users", "totp_pending_enc", &user.id, &secret_text)?).await?;
+    if user.totp_secret_enc.is_some() {
+        state
+            .store
+            .security_event(&user.tenant_id, Some(&user.id), "totp_reenrollment_started", state.clock.now())
+            .await?;
+    }
     Ok(Json(TotpEnrollResponse { secret: secret_text.to_string(), uri: totp.to_uri().to_string() }))
 }
 
-/// `POST /api/auth/totp/confirm`: confirms enrollment with a first code.
+/// Re-enrollment of an account that has an authenticator needs a signed-in session with a
+/// recent step-up.
+fn require_reenrollment(state: &AppState, s: &AnySession) -> Result<(), AppError> {
+    if !s.mfa_done {
+        return Err(AppError::unauthorized("mfa-required", "enter the code from your authenticator app"));
+    }
+    session::require_step_up(state, s)
+}
+
+/// `POST /api/auth/totp/confirm`: confirms enrollment with a first code of the new secret,
+/// which then replaces any old one (recorded as the security event `totp_enrolled` or
+/// `totp_reenrolled`).
+///
+/// # Errors
+/// 409 `no-enrollment`; 401 `wrong-code`; for re-enrollment as for
+/// [`totp_enroll`].
 pub async fn totp_confirm(
     State(state): State<AppState>,
     s: AnySession,
@@ -245,6 +262,10 @@ pub async fn totp_confirm(
         .totp_pending_enc
         .as_ref()
         .ok_or_else(|| AppError::Conflict { kind: "no-enrollment", detail: "start enrollment first".into() })?;
+    let reenrollment = user.totp_secret_enc.is_some();
+    if reenrollment {
+        require_reenrollment(&state, &s)?;
+    }
     let keys = tenant_keys(&state, &s.tenant_id).await?;
     let secret_text = keys.decrypt("users", "totp_pending_enc", &user.id, pending)?;
     let code = req.code.ok_or_else(|| AppError::bad_request("invalid-body", "code is required"))?;
@@ -253,9 +274,9 @@ pub async fn totp_confirm(
         return Err(mfa_failure(&state, &user, now, "totp_failed").await);
     };
     let secret_enc = keys.encrypt("users", "totp_secret_enc", &user.id, &secret_text)?;
-    state.store.confirm_totp(&user.id, &secret_enc, i64::try_from(step).unwrap_or(i64::MAX)).await?;
+    let kind = if reenrollment { "totp_reenrolled" } else { "totp_enrolled" };
+    state.store.confirm_totp(&user.id, &secret_enc, i64::try_from(step).unwrap_or(i64::MAX), kind, now).await?;
     state.store.complete_mfa(&s.token_hash, now).await?;
-    state.store.security_event(&user.tenant_id, Some(&user.id), "totp_enrolled", now).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -359,6 +380,48 @@ fn totp_of(secret_text: &str) -> Result<Totp, AppError> {
 
 fn unix(now: i64) -> u64 {
     u64::try_from(now).unwrap_or(0)
+}
+
+/// `POST /api/auth/recovery-codes`: ten new recovery codes, made on the client, replace every
+/// old one (used or not), after a recent step-up. Each must wrap the account's own private
+/// key. Recorded as the security event `recovery_codes_regenerated`. 204.
+///
+/// # Errors
+/// 403 `step-up-required`; 400 `invalid-body` (not ten, a malformed hash, a copy of another
+/// key).
+pub async fn regenerate_recovery_codes(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    JsonBody(req): JsonBody<RegenerateRecoveryCodes>,
+) -> Result<StatusCode, AppError> {
+    session::require_step_up(&state, &s)?;
+    let user = load_user(&state, &s).await?;
+    let public_key = PublicKey::from_sec1(&user.public_key)
+        .map_err(|e| AppError::Internal(format!("stored public key of {}: {e}", user.id)))?;
+    let recovery = check_recovery_slots(&req.recovery, &public_key)?;
+    state.store.replace_recovery_codes(&user.tenant_id, &user.id, &recovery, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Exactly [`RECOVERY_CODES`] slots, each a well-formed hash and a wrap of `public_key`'s
+/// private half: `(hash, wrapped key)` pairs to store.
+fn check_recovery_slots(slots: &[RecoverySlot], public_key: &PublicKey) -> Result<Vec<(String, String)>, AppError> {
+    if slots.len() != RECOVERY_CODES {
+        return Err(AppError::bad_request("invalid-body", "exactly 10 recovery codes are required"));
+    }
+    let mut recovery = Vec::with_capacity(RECOVERY_CODES);
+    for slot in slots {
+        let hash: RecoveryCodeHash = slot
+            .code_hash
+            .parse()
+            .map_err(|_| AppError::bad_request("invalid-body", "recovery codeHash must be 64 hex digits"))?;
+        check_wraps_key(&slot.wrapped_private_key, public_key, "a recovery wrappedPrivateKey")?;
+        recovery.push((hash.to_string(), slot.wrapped_private_key.clone()));
+    }
+    if recovery.iter().enumerate().any(|(i, (hash, _))| recovery[..i].iter().any(|(other, _)| other == hash)) {
+        return Err(AppError::bad_request("invalid-body", "recovery codes must differ"));
+    }
+    Ok(recovery)
 }
 
 /// `POST /api/auth/logout`: ends the session on the server.

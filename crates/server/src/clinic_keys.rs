@@ -9,7 +9,8 @@
 //! recipient must be the personal key of the account it is filed under, and that account
 //! must be a provider or admin of the clinic. A receptionist is never given a copy, so a
 //! receptionist can never open a note. Removing staff means publishing the next version
-//! shared with the remaining providers and admins only; clients rewrap old notes lazily.
+//! shared with the remaining providers and admins only; a provider's or admin's client then
+//! rewraps the old notes and correction texts to it ([`crate::rewrap`]).
 //!
 //! Booking notes must be sealed to the current version ([`ensure_note_for_clinic`]).
 

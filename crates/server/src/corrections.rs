@@ -51,8 +51,13 @@ const DENIAL_REASON: &str = "denial_reason_enc";
 /// one of their bookings. 201 with the request.
 ///
 /// # Errors
-/// 403 for staff, or `npp-acknowledgment-required`; 404 if the booking is not the
-/// patient's; 400 `invalid-envelope` or `envelope-too-large`.
+/// 403 for staff, `npp-acknowledgment-required` or `step-up-required`; 404 if the booking is
+/// not the patient's; 400 `invalid-id`, `invalid-envelope` or `envelope-too-large`; 409
+/// `correction-exists` for an id in use.
+///
+/// The client chooses the id: the change is sealed under a context naming it
+/// ([`bizing_core::api::correction_context`]), so it cannot be swapped with another
+/// request's text unnoticed.
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
@@ -69,10 +74,11 @@ pub async fn create(
     if booking.tenant_id != caller.tenant.id || booking.patient_id != caller.user.id {
         return Err(AppError::NotFound);
     }
+    check_correction_id(&req.id)?;
     check_envelope("change", &req.change)?;
     let now = state.clock.now();
     let correction = NewCorrection {
-        id: crate::auth::new_id()?,
+        id: req.id,
         tenant_id: caller.tenant.id.clone(),
         booking_id: booking.id,
         patient_id: caller.user.id.clone(),
@@ -399,6 +405,11 @@ fn status(row: &CorrectionRow) -> Result<CorrectionStatus, AppError> {
     }
 }
 
+/// A request as the wire shows it to its patient: for the export.
+pub(crate) fn patient_view(row: &CorrectionRow, keys: &TenantKeys, now: i64) -> Result<Correction, AppError> {
+    wire(row, keys, now)
+}
+
 /// A request as the wire shows it, reasons decrypted.
 fn wire(row: &CorrectionRow, keys: &TenantKeys, now: i64) -> Result<Correction, AppError> {
     let status = status(row)?;
@@ -443,6 +454,15 @@ fn check_envelope(field: &str, text: &str) -> Result<(), AppError> {
         AppError::bad_request("invalid-envelope", format!("{field} must be a sealed envelope (bze1.…)"))
     })?;
     Ok(())
+}
+
+/// A client-chosen correction id: 16 bytes in unpadded base64url, as [`crate::auth::new_id`]
+/// makes them.
+fn check_correction_id(id: &str) -> Result<(), AppError> {
+    match <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(id) {
+        Ok(raw) if raw.len() == 16 => Ok(()),
+        _ => Err(AppError::bad_request("invalid-id", "id must be 16 random bytes in unpadded base64url")),
+    }
 }
 
 /// A staff reason: plain text, trimmed, 1 to [`MAX_REASON_LEN`] bytes, no control

@@ -13,10 +13,12 @@ pub mod clock;
 pub mod corrections;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod npp;
 pub mod openapi;
 pub mod ratelimit;
+pub mod rewrap;
 pub mod scheduling;
 pub mod session;
 pub mod store;
@@ -123,6 +125,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/totp/confirm", post(auth::totp_confirm))
         .route("/api/auth/mfa", post(auth::mfa))
         .route("/api/auth/step-up", post(auth::step_up))
+        .route("/api/auth/recovery-codes", post(auth::regenerate_recovery_codes))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/me", get(auth::me))
         .route("/api/clinics/{tenant}/npp", get(npp::current))
@@ -150,6 +153,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/corrections/{id}/deny", post(corrections::deny))
         .route("/api/corrections/{id}/extend", post(corrections::extend))
         .route("/api/corrections/{id}/disagreement", post(corrections::disagreement))
+        .route("/api/export", get(export::export))
+        .route("/api/notes/stale", get(rewrap::stale))
+        .route("/api/notes/rewrap", post(rewrap::rewrap).layer(DefaultBodyLimit::max(rewrap::REWRAP_BODY_LIMIT)))
         .fallback(|| async { AppError::NotFound });
     let headers: [(HeaderName, &str); 7] = [
         (header::CONTENT_SECURITY_POLICY, CSP),

@@ -100,7 +100,7 @@ pub fn routes() -> Vec<Route> {
             "/api/auth/totp/enroll",
             "auth",
             Session,
-            "A new TOTP secret for an account without one",
+            "A new TOTP secret, pending until confirmed; replacing an existing authenticator needs a recent step-up",
             None,
             200,
             Some(schema::<api::TotpEnrollResponse>)
@@ -110,7 +110,7 @@ pub fn routes() -> Vec<Route> {
             "/api/auth/totp/confirm",
             "auth",
             Session,
-            "Confirm TOTP enrollment with a first code",
+            "Confirm TOTP enrollment with a first code of the new secret, which replaces any old one",
             Some(schema::<api::MfaRequest>),
             204,
             None
@@ -132,6 +132,16 @@ pub fn routes() -> Vec<Route> {
             SignedIn,
             "A fresh second factor for sensitive actions (valid 5 minutes)",
             Some(schema::<api::MfaRequest>),
+            204,
+            None
+        ),
+        route!(
+            "post",
+            "/api/auth/recovery-codes",
+            "auth",
+            SignedIn,
+            "Replace every recovery code with ten new ones made on the client (recent step-up)",
+            Some(schema::<api::RegenerateRecoveryCodes>),
             204,
             None
         ),
@@ -405,6 +415,36 @@ pub fn routes() -> Vec<Route> {
             Some(schema::<api::DisagreementRequest>),
             200,
             Some(schema::<api::Correction>)
+        ),
+        route!(
+            "get",
+            "/api/notes/stale",
+            "clinic keys",
+            SignedIn,
+            "Sealed texts still sealed to an older clinic-key version, paged (query: after, limit; providers and admins holding the current version, recent step-up)",
+            None,
+            200,
+            Some(schema::<api::StaleResponse>)
+        ),
+        route!(
+            "post",
+            "/api/notes/rewrap",
+            "clinic keys",
+            SignedIn,
+            "Store up to 100 texts rewrapped to the current clinic-key version, all or nothing (same content, same recipients but the clinic key's version; recent step-up)",
+            Some(schema::<api::RewrapRequest>),
+            200,
+            Some(schema::<api::RewrapResponse>)
+        ),
+        route!(
+            "get",
+            "/api/export",
+            "export",
+            SignedIn,
+            "The signed-in patient's whole record as a JSON attachment, with their access log and proofs (recent step-up; 10 a minute)",
+            None,
+            200,
+            Some(schema::<api::ExportDocument>)
         ),
     ]
 }

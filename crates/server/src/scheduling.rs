@@ -447,6 +447,12 @@ fn wire_booking(
     })
 }
 
+/// A patient's own booking as the wire shows it to them (with its sealed note), in the
+/// clinic's time zone: for the export.
+pub(crate) fn patient_view(b: &BookingRow, tenant: &TenantRow) -> Result<Booking, AppError> {
+    wire_booking(b, &Viewer::Patient, None, &time_zone(tenant)?)
+}
+
 fn wire_service(s: ServiceRow) -> Service {
     Service { id: s.id, name: s.name, duration_minutes: u32::try_from(s.duration_minutes).unwrap_or(0) }
 }

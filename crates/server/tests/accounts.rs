@@ -357,8 +357,14 @@ async fn sensitive_actions_need_a_fresh_second_factor() {
     let totp = alice.totp.clone().unwrap();
     // A correction request is sensitive. Right after the second factor it gets past the
     // step-up check (and finds no such booking).
-    let sensitive =
-        || app.call("POST", "/api/bookings/nope/corrections", Some(json!({ "change": "bze1.AAAA" })), Some(&cookie));
+    let sensitive = || {
+        app.call(
+            "POST",
+            "/api/bookings/nope/corrections",
+            Some(json!({ "id": "AAAAAAAAAAAAAAAAAAAAAA", "change": "bze1.AAAA" })),
+            Some(&cookie),
+        )
+    };
     assert_eq!(sensitive().await.status, StatusCode::NOT_FOUND);
     // Six minutes later the session is still alive, but not fresh enough.
     app.clock.advance(6 * 60);

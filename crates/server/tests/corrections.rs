@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core::access_log::{AccessLogVerifier, ProvenEvent, Salt};
-use bizing_core::api::{AccessLogPage, CORRECTION_FIELD, CORRECTION_SCHEMA_VERSION, DISAGREEMENT_FIELD};
+use bizing_core::api::{AccessLogPage, correction_context, disagreement_context};
 use bizing_core::{ClinicKey, Context, Envelope, SealOptions, VerifyingKey};
 use bizing_server::Config;
 use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
@@ -115,25 +115,35 @@ async fn world() -> World {
     }
 }
 
-/// Text sealed as the portal does: to the clinic key and the patient's key, under the
-/// booking's context with `field`.
-fn seal(w: &World, booking_id: &str, field: &str, text: &str) -> String {
-    let context = Context::new(TENANT, booking_id, field, CORRECTION_SCHEMA_VERSION);
+/// Text sealed as the portal does: to the clinic key and the patient's key, under `context`.
+fn seal(w: &World, context: &Context, text: &str) -> String {
     let recipients = [w.clinic_key.public_key().clone(), w.a.keys.public_key().clone()];
-    Envelope::seal(text.as_bytes(), &context, &recipients, SealOptions::default()).unwrap().to_string()
+    Envelope::seal(text.as_bytes(), context, &recipients, SealOptions::default()).unwrap().to_string()
+}
+
+/// A patient's statement of disagreement with request `id`, sealed.
+fn statement_of(w: &World, id: &str, text: &str) -> String {
+    seal(w, &disagreement_context(TENANT, &w.a_booking, id), text)
+}
+
+/// A new correction id and the body of a request for `text` on `booking_id` with it.
+fn new_request(w: &World, booking_id: &str, text: &str) -> (String, Value) {
+    let id = bizing_server::auth::new_id().unwrap();
+    let change = seal(w, &correction_context(TENANT, booking_id, &id), text);
+    (id.clone(), json!({ "id": id, "change": change }))
 }
 
 /// Patient A asks for a correction of their booking; returns the answer. A correction request
 /// is a sensitive action: when the server asks for a fresh second factor, give one and retry.
 async fn request(w: &World, text: &str) -> common::Response {
-    let change = seal(w, &w.a_booking, CORRECTION_FIELD, text);
+    let (_, body) = new_request(w, &w.a_booking, text);
     let uri = format!("/api/bookings/{}/corrections", w.a_booking);
-    let res = w.app.call("POST", &uri, Some(json!({ "change": change.clone() })), Some(&w.a_cookie)).await;
+    let res = w.app.call("POST", &uri, Some(body.clone()), Some(&w.a_cookie)).await;
     if res.problem_type() != "urn:bizing:problem:step-up-required" {
         return res;
     }
     step_up(w).await;
-    w.app.call("POST", &uri, Some(json!({ "change": change })), Some(&w.a_cookie)).await
+    w.app.call("POST", &uri, Some(body), Some(&w.a_cookie)).await
 }
 
 /// Patient A confirms it is them with a current TOTP code (moving the clock to the next
@@ -262,11 +272,11 @@ async fn request_extend_deny_and_disagree() {
     // The change is the patient's sealed text; the clinic key (and the patient's) open it
     // under the booking's correction context.
     let change: Envelope = created["change"].as_str().unwrap().parse().unwrap();
-    let context = Context::new(TENANT, &w.a_booking, CORRECTION_FIELD, CORRECTION_SCHEMA_VERSION);
+    let context = correction_context(TENANT, &w.a_booking, &id);
     let opened = change.open_text(w.clinic_key.key_pair(), &context).unwrap();
     assert_eq!(opened.as_str(), "The visit reason should say left knee, not right knee.");
     assert!(change.open_text(&w.a.keys, &context).is_ok());
-    let note_context = Context::new(TENANT, &w.a_booking, "note", CORRECTION_SCHEMA_VERSION);
+    let note_context = Context::new(TENANT, &w.a_booking, "note", 1);
     assert!(change.open_text(w.clinic_key.key_pair(), &note_context).is_err(), "bound to its field");
 
     // The patient, the booking's provider and the admin see it.
@@ -290,7 +300,7 @@ async fn request_extend_deny_and_disagree() {
     assert_problem(&again, StatusCode::CONFLICT, "already-extended");
 
     // No statement of disagreement before a denial.
-    let statement = seal(&w, &w.a_booking, DISAGREEMENT_FIELD, "I was there; it was my left knee.");
+    let statement = statement_of(&w, &id, "I was there; it was my left knee.");
     let early = act(&w, &id, "disagreement", Some(json!({ "statement": statement })), &w.a_cookie).await;
     assert_problem(&early, StatusCode::CONFLICT, "not-denied");
 
@@ -319,7 +329,7 @@ async fn request_extend_deny_and_disagree() {
     let twice = act(&w, &id, "disagreement", Some(json!({ "statement": statement })), &w.a_cookie).await;
     assert_problem(&twice, StatusCode::CONFLICT, "disagreement-filed");
     let envelope: Envelope = statement.parse().unwrap();
-    let context = Context::new(TENANT, &w.a_booking, DISAGREEMENT_FIELD, CORRECTION_SCHEMA_VERSION);
+    let context = disagreement_context(TENANT, &w.a_booking, &id);
     assert!(envelope.open_text(w.clinic_key.key_pair(), &context).is_ok());
 
     // The provider sees the final state.
@@ -381,7 +391,7 @@ async fn accept_and_the_deadlines() {
     assert_eq!(accepted.json["decidedAt"], utc(T0 + 60 * DAY + 1));
     assert!(accepted.json.get("denialReason").is_none());
     assert!(accepted.json.get("extendedAt").is_none());
-    let statement = seal(&w, &w.a_booking, DISAGREEMENT_FIELD, "Agreed, thanks.");
+    let statement = statement_of(&w, &first, "Agreed, thanks.");
     let res = act(&w, &first, "disagreement", Some(json!({ "statement": statement })), &w.a_cookie).await;
     assert_problem(&res, StatusCode::CONFLICT, "not-denied");
     for (step, body) in [("accept", None), ("deny", reason("No.")), ("extend", reason("Later."))] {
@@ -411,8 +421,8 @@ async fn accept_and_the_deadlines() {
 async fn only_the_patient_their_provider_and_admins_see_or_act() {
     let w = world().await;
     let id = requested(&w, "Wrong date of birth on the booking.").await;
-    let statement = json!({ "statement": seal(&w, &w.a_booking, DISAGREEMENT_FIELD, "No.") });
-    let change = json!({ "change": seal(&w, &w.b_booking, CORRECTION_FIELD, "Not mine.") });
+    let statement = json!({ "statement": statement_of(&w, &id, "No.") });
+    let (_, change) = new_request(&w, &w.b_booking, "Not mine.");
     let before = access_log_rows(&w.app).await;
 
     // Another patient, another provider of the clinic, and every account of another clinic:
@@ -526,18 +536,24 @@ async fn bad_input_gets_problem_json_and_stores_nothing() {
 
     let create = format!("/api/bookings/{}/corrections", w.a_booking);
     let huge = format!("bze1.{}", "A".repeat(70 * 1024));
-    let good = seal(&w, &w.a_booking, CORRECTION_FIELD, "fine");
+    let (good_id, good_body) = new_request(&w, &w.a_booking, "fine");
+    let good = good_body["change"].as_str().unwrap().to_owned();
     let mut cases: Vec<(Request<Body>, &str)> = Vec::new();
     for (body, slug) in [
         (json!({}), "invalid-body"),
-        (json!({ "change": 5 }), "invalid-body"),
-        (json!({ "change": null }), "invalid-body"),
-        (json!({ "change": good, "status": "accepted" }), "invalid-body"),
-        (json!({ "change": "please change my name to Ann" }), "invalid-envelope"),
-        (json!({ "change": "" }), "invalid-envelope"),
-        (json!({ "change": "bze1.AAAA" }), "invalid-envelope"),
-        (json!({ "change": "bze1.!!!not-base64!!!" }), "invalid-envelope"),
-        (json!({ "change": huge }), "envelope-too-large"),
+        (json!({ "id": good_id, "change": 5 }), "invalid-body"),
+        (json!({ "id": good_id, "change": null }), "invalid-body"),
+        (json!({ "change": good }), "invalid-body"),
+        (json!({ "id": good_id, "change": good, "status": "accepted" }), "invalid-body"),
+        (json!({ "id": "", "change": good }), "invalid-id"),
+        (json!({ "id": "short", "change": good }), "invalid-id"),
+        (json!({ "id": format!("{good_id}AA"), "change": good }), "invalid-id"),
+        (json!({ "id": "not/base64url!not/base64url", "change": good }), "invalid-id"),
+        (json!({ "id": good_id, "change": "please change my name to Ann" }), "invalid-envelope"),
+        (json!({ "id": good_id, "change": "" }), "invalid-envelope"),
+        (json!({ "id": good_id, "change": "bze1.AAAA" }), "invalid-envelope"),
+        (json!({ "id": good_id, "change": "bze1.!!!not-base64!!!" }), "invalid-envelope"),
+        (json!({ "id": good_id, "change": huge }), "envelope-too-large"),
     ] {
         cases.push((post(&create, body.to_string(), &w.a_cookie), slug));
     }
@@ -593,8 +609,17 @@ async fn bad_input_gets_problem_json_and_stores_nothing() {
     assert!(other.json.get("disagreement").is_none());
     // And the good requests still work.
     assert_eq!(act(&w, &id, "extend", reason("Fine."), &w.provider).await.status, StatusCode::OK);
-    let res = w.app.call("POST", &create, Some(json!({ "change": good })), Some(&w.a_cookie)).await;
+    let res = w.app.call("POST", &create, Some(good_body.clone()), Some(&w.a_cookie)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
+    assert_eq!(res.json["id"], good_id.as_str(), "the client's id");
+    // The same id again is refused, whatever the text.
+    let (_, mut again) = new_request(&w, &w.a_booking, "another");
+    again["id"] = json!(good_id);
+    assert_problem(
+        &w.app.call("POST", &create, Some(again), Some(&w.a_cookie)).await,
+        StatusCode::CONFLICT,
+        "correction-exists",
+    );
 }
 
 #[tokio::test]
@@ -605,7 +630,7 @@ async fn staff_reasons_are_not_in_the_database_in_clear() {
     let denial = "Xylophone-denial-marker: the chart is correct";
     assert_eq!(act(&w, &id, "extend", reason(extension), &w.provider).await.status, StatusCode::OK);
     assert_eq!(act(&w, &id, "deny", reason(denial), &w.provider).await.status, StatusCode::OK);
-    let statement = seal(&w, &w.a_booking, DISAGREEMENT_FIELD, "Yodel-statement-marker: I disagree");
+    let statement = statement_of(&w, &id, "Yodel-statement-marker: I disagree");
     let filed = act(&w, &id, "disagreement", Some(json!({ "statement": statement })), &w.a_cookie).await;
     assert_eq!(filed.status, StatusCode::OK, "{}", filed.json);
     let seen = get(&w, &id, &w.a_cookie).await;
@@ -682,4 +707,58 @@ async fn racing_decisions_make_one() {
     assert_eq!(updates, changed, "one event per change");
     let status = get(&w, &id, &w.a_cookie).await.json["status"].as_str().unwrap().to_owned();
     assert!(status == "accepted" || status == "denied", "{status}");
+}
+
+#[tokio::test]
+async fn each_text_is_bound_to_its_own_request_so_a_swap_is_detected() {
+    let w = world().await;
+    let first = requested(&w, "Please say left knee.").await;
+    let second = requested(&w, "Please remove the allergy note.").await;
+    let text_of = |id: &str, change: &str| {
+        let envelope: Envelope = change.parse().unwrap();
+        envelope.open_text(w.clinic_key.key_pair(), &correction_context(TENANT, &w.a_booking, id))
+    };
+    let change = |res: &common::Response| res.json["change"].as_str().unwrap().to_owned();
+    assert_eq!(
+        text_of(&first, &change(&get(&w, &first, &w.provider).await)).unwrap().as_str(),
+        "Please say left knee."
+    );
+
+    // The server (or someone with the database) swaps the two texts on the one booking.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", w.app.db_path().display())).await.unwrap();
+    let text = |id: &str| {
+        let (db, id) = (db.clone(), id.to_owned());
+        async move {
+            let (t,): (String,) = sqlx::query_as("SELECT change_envelope FROM corrections WHERE id = ?")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            t
+        }
+    };
+    let (a, b) = (text(&first).await, text(&second).await);
+    for (id, t) in [(&first, b), (&second, a)] {
+        sqlx::query("UPDATE corrections SET change_envelope = ? WHERE id = ?")
+            .bind(t)
+            .bind(id)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+    db.close().await;
+
+    // Each request now carries the other's text, which fails to open under its context, for
+    // the clinic and for the patient alike; the texts themselves are intact.
+    let swapped_first = change(&get(&w, &first, &w.provider).await);
+    let swapped_second = change(&get(&w, &second, &w.a_cookie).await);
+    assert_eq!(text_of(&first, &swapped_first).unwrap_err(), bizing_core::EnvelopeError::Decryption);
+    assert_eq!(text_of(&second, &swapped_second).unwrap_err(), bizing_core::EnvelopeError::Decryption);
+    let envelope: Envelope = swapped_first.parse().unwrap();
+    let context = correction_context(TENANT, &w.a_booking, &first);
+    assert!(envelope.open_text(&w.a.keys, &context).is_err());
+    assert_eq!(text_of(&second, &swapped_first).unwrap().as_str(), "Please remove the allergy note.");
+    // Nor does a change pass for a statement of disagreement of the same request.
+    let as_statement = disagreement_context(TENANT, &w.a_booking, &second);
+    assert!(envelope.open_text(w.clinic_key.key_pair(), &as_statement).is_err());
 }

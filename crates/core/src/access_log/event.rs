@@ -191,6 +191,8 @@ token! {
         DECRYPT = "decrypt",
         /// Exported.
         EXPORT = "export",
+        /// Re-sealed to a new clinic-key version (recipients changed, content unchanged).
+        REWRAP = "rewrap",
     }
 }
 

@@ -126,3 +126,14 @@ pub struct Me {
     /// Recovery codes not yet used.
     pub recovery_codes_left: u32,
 }
+
+/// `POST /api/auth/recovery-codes` (after a step-up): ten new recovery codes replace every
+/// old one, used or not. Made on the client like those of [`RegisterRequest`]: each slot
+/// holds a code's hash and the personal private key wrapped under that code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegenerateRecoveryCodes {
+    /// Exactly ten slots.
+    pub recovery: Vec<RecoverySlot>,
+}

@@ -25,17 +25,43 @@ pub const CORRECTION_DECISION_DAYS: i64 = 60;
 /// Days one extension adds to the deadline.
 pub const CORRECTION_EXTENSION_DAYS: i64 = 30;
 
-/// The `field` of the [`crate::Context`] a requested change is sealed under (with the tenant
-/// id, the booking id and [`CORRECTION_SCHEMA_VERSION`]).
+/// The prefix of the `field` of the [`crate::Context`] a requested change is sealed under:
+/// the field is `correction/<correction id>` (see [`correction_context`]).
 pub const CORRECTION_FIELD: &str = "correction";
 
-/// The `field` of the [`crate::Context`] a statement of disagreement is sealed under (with
-/// the tenant id, the booking id and [`CORRECTION_SCHEMA_VERSION`]). It differs from
-/// [`CORRECTION_FIELD`] so that one cannot be passed off as the other.
+/// The prefix of the `field` of the [`crate::Context`] a statement of disagreement is sealed
+/// under: the field is `correction-disagreement/<correction id>` (see
+/// [`disagreement_context`]). It differs from [`CORRECTION_FIELD`] so that one cannot be
+/// passed off as the other.
 pub const DISAGREEMENT_FIELD: &str = "correction-disagreement";
 
 /// The `schema_version` of the [`crate::Context`] of corrections and statements.
 pub const CORRECTION_SCHEMA_VERSION: u32 = 1;
+
+/// The context a correction request's change is sealed under: the tenant, the booking, the
+/// field `correction/<correction id>` and [`CORRECTION_SCHEMA_VERSION`].
+///
+/// The correction id is in the field so that each text is bound to its own request: the
+/// server cannot swap the texts of two requests on one booking (or pass a change off as a
+/// statement of disagreement) without the swapped text failing to open. The client chooses
+/// the id (16 random bytes, unpadded base64url) before sealing and sends it with the request.
+#[must_use]
+pub fn correction_context(tenant_id: &str, booking_id: &str, correction_id: &str) -> crate::Context {
+    crate::Context::new(tenant_id, booking_id, format!("{CORRECTION_FIELD}/{correction_id}"), CORRECTION_SCHEMA_VERSION)
+}
+
+/// The context a statement of disagreement with the denial of request `correction_id` is
+/// sealed under: as [`correction_context`] with the field
+/// `correction-disagreement/<correction id>`.
+#[must_use]
+pub fn disagreement_context(tenant_id: &str, booking_id: &str, correction_id: &str) -> crate::Context {
+    crate::Context::new(
+        tenant_id,
+        booking_id,
+        format!("{DISAGREEMENT_FIELD}/{correction_id}"),
+        CORRECTION_SCHEMA_VERSION,
+    )
+}
 
 /// `POST /api/bookings/{id}/corrections`: the signed-in patient asks for a correction of
 /// their booking.
@@ -43,9 +69,12 @@ pub const CORRECTION_SCHEMA_VERSION: u32 = 1;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCorrectionRequest {
+    /// The new request's id, chosen by the client before sealing: 16 random bytes in
+    /// unpadded base64url (22 characters). An id already in use is refused (409
+    /// `correction-exists`).
+    pub id: String,
     /// The requested change, sealed in the browser (`bze1.…`, at most
-    /// [`MAX_CORRECTION_LEN`] bytes) under the context (tenant id, booking id,
-    /// [`CORRECTION_FIELD`], [`CORRECTION_SCHEMA_VERSION`]).
+    /// [`MAX_CORRECTION_LEN`] bytes) under [`correction_context`] of this request's id.
     pub change: String,
 }
 
@@ -66,8 +95,7 @@ pub struct CorrectionReasonRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DisagreementRequest {
     /// The statement, sealed in the browser (`bze1.…`, at most [`MAX_CORRECTION_LEN`]
-    /// bytes) under the context (tenant id, booking id, [`DISAGREEMENT_FIELD`],
-    /// [`CORRECTION_SCHEMA_VERSION`]).
+    /// bytes) under [`disagreement_context`] of the request's id.
     pub statement: String,
 }
 
@@ -104,7 +132,8 @@ pub struct Correction {
     pub id: String,
     /// The clinic (tenant) id.
     pub tenant_id: String,
-    /// The booking it concerns (also the `booking_id` of the envelopes' context).
+    /// The booking it concerns (also the `booking_id` of the envelopes' contexts, whose
+    /// fields name this request's `id`).
     pub booking_id: String,
     /// The patient who asked.
     pub patient_id: String,

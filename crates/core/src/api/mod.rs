@@ -9,15 +9,19 @@ use serde::{Deserialize, Serialize};
 mod accounts;
 mod clinic_keys;
 mod corrections;
+mod export;
 mod log;
 mod npp;
+mod rewrap;
 mod scheduling;
 
 pub use accounts::*;
 pub use clinic_keys::*;
 pub use corrections::*;
+pub use export::*;
 pub use log::*;
 pub use npp::*;
+pub use rewrap::*;
 pub use scheduling::*;
 
 /// An RFC 9457 problem, as every error response carries it.

@@ -22,6 +22,13 @@ pub const NOTE_FIELD: &str = "note";
 /// The `schema_version` of the [`crate::Context`] a booking note is sealed under.
 pub const NOTE_SCHEMA_VERSION: u32 = 1;
 
+/// The context a booking's note is sealed under: the tenant, the booking, [`NOTE_FIELD`] and
+/// [`NOTE_SCHEMA_VERSION`].
+#[must_use]
+pub fn note_context(tenant_id: &str, booking_id: &str) -> crate::Context {
+    crate::Context::new(tenant_id, booking_id, NOTE_FIELD, NOTE_SCHEMA_VERSION)
+}
+
 /// A service a clinic offers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -223,11 +223,20 @@ impl Store {
         Ok(())
     }
 
-    /// Makes the pending TOTP secret the account's, recording `step` as used.
+    /// Makes the pending TOTP secret the account's (replacing any old one), recording `step`
+    /// as used and the security event `event`, in one transaction.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn confirm_totp(&self, user_id: &str, secret_enc: &[u8], step: i64) -> Result<(), AppError> {
+    pub async fn confirm_totp(
+        &self,
+        user_id: &str,
+        secret_enc: &[u8],
+        step: i64,
+        event: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "UPDATE users SET totp_secret_enc = ?, totp_pending_enc = NULL, totp_last_step = ?, \
              failed_attempts = 0, locked_until = NULL WHERE id = ?",
@@ -235,8 +244,53 @@ impl Store {
         .bind(secret_enc)
         .bind(step)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query(
+            "INSERT INTO security_events (tenant_id, user_id, kind, at) SELECT tenant_id, id, ?, ? FROM users WHERE id = ?",
+        )
+        .bind(event)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces all of a user's recovery codes with `recovery` (code hash, wrapped key) and
+    /// records the security event `recovery_codes_regenerated`, in one transaction.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn replace_recovery_codes(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        recovery: &[(String, String)],
+        now: i64,
+    ) -> Result<(), AppError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
+        for (slot, (hash, wrapped)) in recovery.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO recovery_codes (user_id, slot, code_hash, wrapped_private_key) VALUES (?, ?, ?, ?)",
+            )
+            .bind(user_id)
+            .bind(i64::try_from(slot).unwrap_or(i64::MAX))
+            .bind(hash)
+            .bind(wrapped)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO security_events (tenant_id, user_id, kind, at) VALUES (?, ?, ?, ?)")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind("recovery_codes_regenerated")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

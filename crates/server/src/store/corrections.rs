@@ -127,12 +127,16 @@ impl Store {
     ///
     /// # Errors
     /// [`AppError::Conflict`] `correction-exists` if the id is taken (a fresh random id
-    /// never is); database errors, including a booking that is not the patient's.
+    /// never is: the client chooses it); database errors, including a booking that is not
+    /// the patient's.
     pub async fn insert_correction(&self, c: &NewCorrection, log: &[NewLeaf]) -> Result<(), AppError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM corrections WHERE id = ?").bind(&c.id).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
-            return Err(AppError::Conflict { kind: "correction-exists", detail: "try again".into() });
+            return Err(AppError::Conflict {
+                kind: "correction-exists",
+                detail: "a correction request with this id exists; make a new id and seal the change again".into(),
+            });
         }
         sqlx::query(
             "INSERT INTO corrections (id, tenant_id, booking_id, patient_id, status, change_envelope, requested_at, \

@@ -11,6 +11,7 @@ mod clinic_keys;
 mod corrections;
 mod log;
 mod npp;
+mod rewrap;
 mod scheduling;
 
 pub use accounts::{NewUser, SessionRow, UserRow};
@@ -19,6 +20,7 @@ pub(crate) use clinic_keys::{unknown_version, wrong_version};
 pub use corrections::{CorrectionRow, Decision, Extension, NewCorrection};
 pub use log::NewLeaf;
 pub use npp::{AckRow, NppRow};
+pub use rewrap::{SealedColumn, SealedRow, SealedUpdate};
 pub use scheduling::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow};
 
 use crate::error::AppError;

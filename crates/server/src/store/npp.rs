@@ -120,6 +120,29 @@ impl Store {
             .transpose()?)
     }
 
+    /// Every acknowledgment of a user, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn npp_acks(&self, tenant_id: &str, user_id: &str) -> Result<Vec<AckRow>, AppError> {
+        let rows = sqlx::query(
+            "SELECT version_hash, acknowledged_at, channel FROM npp_acks WHERE tenant_id = ? AND user_id = ? ORDER BY id",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AckRow {
+                    version_hash: r.try_get("version_hash")?,
+                    acknowledged_at: r.try_get("acknowledged_at")?,
+                    channel: r.try_get("channel")?,
+                })
+            })
+            .collect()
+    }
+
     /// Counts a request in `bucket` for the window starting at `window_start`; returns the
     /// count so far in that window (this request included).
     ///
