@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod admin;
 mod clinic_keys;
 mod corrections;
 mod log;
@@ -14,6 +15,7 @@ mod npp;
 mod scheduling;
 
 pub use accounts::*;
+pub use admin::*;
 pub use clinic_keys::*;
 pub use corrections::*;
 pub use log::*;
