@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod access_log;
+pub mod admin;
 pub mod auth;
 pub mod clinic_keys;
 pub mod clock;
@@ -29,7 +30,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -128,6 +129,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/npp", post(npp::publish))
         .route("/api/npp/ack", post(npp::acknowledge))
         .route("/api/npp/status", get(npp::status))
+        .route("/api/admin/invitations", get(admin::invitations).post(admin::create_invitation))
+        .route("/api/admin/invitations/{id}", delete(admin::revoke_invitation))
+        .route("/api/admin/staff", get(admin::staff))
+        .route("/api/admin/staff/{id}", delete(admin::remove_staff))
+        .route("/api/admin/staff/{id}/role", put(admin::change_role))
+        .route("/api/admin/clinic", get(admin::clinic).put(admin::update_clinic))
+        .route("/api/admin/services", get(admin::services).post(admin::create_service))
+        .route("/api/admin/services/{id}", put(admin::update_service).delete(admin::deactivate_service))
+        .route("/api/admin/providers", get(admin::providers).post(admin::create_provider))
+        .route("/api/admin/providers/{id}", put(admin::update_provider).delete(admin::deactivate_provider))
+        .route("/api/admin/providers/{id}/schedule", get(admin::schedule).put(admin::set_schedule))
         .route("/api/clinics/{tenant}/services", get(scheduling::services))
         .route("/api/clinics/{tenant}/providers", get(scheduling::providers))
         .route("/api/clinics/{tenant}/slots", get(scheduling::slots))
