@@ -155,24 +155,28 @@ pub fn app(state: AppState) -> Router {
         .route("/api/corrections/{id}/extend", post(corrections::extend))
         .route("/api/corrections/{id}/disagreement", post(corrections::disagreement))
         .fallback(|| async { AppError::NotFound });
-    let headers: [(HeaderName, &str); 7] = [
+    // `X-Frame-Options: DENY` is added last, by `web::frame_options`, to every response whose
+    // CSP refuses all framing: it cannot name origins, so widget pages that a clinic lets its
+    // sites embed (`web::widget_frame_ancestors`) go without it.
+    let headers: [(HeaderName, &str); 6] = [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     let static_root = state.config.static_root.clone();
+    let widget_state = state.clone();
     let mut router = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
     if let Some(root) = static_root {
-        for app_name in ["portal", "widget"] {
-            router = router.nest_service(&format!("/{app_name}"), web::serve_dir(&root.join(app_name)));
-        }
+        router = router.nest_service("/portal", web::serve_dir(&root.join("portal")));
+        let widget = web::serve_dir(&root.join("widget"))
+            .layer(axum::middleware::from_fn_with_state(widget_state, web::widget_frame_ancestors));
+        router = router.nest_service("/widget", widget);
     }
     // Requests are logged by method and route template only: never the raw path (ids), the
     // query string or a body, so no PHI reaches the logs.
@@ -189,5 +193,5 @@ pub fn app(state: AppState) -> Router {
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
-    router
+    router.layer(axum::middleware::map_response(web::frame_options))
 }

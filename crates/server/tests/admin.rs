@@ -13,6 +13,7 @@ use bizing_core::api::{
     ClinicSettings, InvitationCreated, InvitationsResponse, MyClinicKeysResponse, StaffKeysResponse, StaffListResponse,
     StaffRole,
 };
+use bizing_server::Config;
 use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
 use common::{Patient, TENANT, TestApp};
 use serde_json::{Value, json};
@@ -785,4 +786,70 @@ async fn services_providers_and_schedules_show_in_the_public_listings() {
     for kind in ["service_created", "service_changed", "provider_created", "provider_changed", "schedule_changed"] {
         assert!(events.contains(&kind.to_owned()), "{kind}: {events:?}");
     }
+}
+
+#[tokio::test]
+async fn widget_pages_may_be_framed_by_their_clinics_allowed_origins_only() {
+    let dir = common::tempdir::TempDir::new();
+    let v1 = dir.0.join("widget").join("v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::write(v1.join("frame.html"), "<!doctype html><title>widget</title>").unwrap();
+    std::fs::write(v1.join("loader.js"), "export {};").unwrap();
+    std::fs::create_dir_all(dir.0.join("portal")).unwrap();
+    std::fs::write(dir.0.join("portal").join("index.html"), "<!doctype html><title>portal</title>").unwrap();
+    let app = TestApp::with_config(Config { static_root: Some(dir.0.clone()), ..Config::default() }).await;
+    let admin = admin_of(&app, TENANT).await;
+    let body = json!({
+        "name": "Clinic A",
+        "timeZone": "America/New_York",
+        "allowedOrigins": ["https://clinic-a.example", "http://localhost:8081"],
+    });
+    assert_eq!(app.call("PUT", "/api/admin/clinic", Some(body), Some(&admin.cookie)).await.status, StatusCode::OK);
+
+    let framing = |res: &common::Response| {
+        let csp = res.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_owned();
+        let ancestors = csp.split(';').map(str::trim).find(|d| d.starts_with("frame-ancestors")).unwrap().to_owned();
+        let xfo = res.headers.get(header::X_FRAME_OPTIONS).map(|v| v.to_str().unwrap().to_owned());
+        (ancestors, xfo)
+    };
+    let res = app.call("GET", &format!("/widget/v1/frame.html?clinic={TENANT}"), None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(framing(&res), ("frame-ancestors https://clinic-a.example http://localhost:8081".into(), None));
+    // The rest of the policy is the usual one.
+    let csp = res.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+    assert!(csp.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"), "{csp}");
+    let res = app.call("GET", &format!("/widget/v1/frame.html?mode=inline&clinic={TENANT}"), None, None).await;
+    assert_eq!(framing(&res).1, None);
+
+    let refused = ("frame-ancestors 'none'".to_owned(), Some("DENY".to_owned()));
+    for path in [
+        "/widget/v1/frame.html?clinic=clinic-b".to_owned(),
+        "/widget/v1/frame.html?clinic=no-such-clinic".to_owned(),
+        "/widget/v1/frame.html".to_owned(),
+        format!("/widget/v1/frame.html?clinic={TENANT}&clinic=clinic-b"),
+        format!("/widget/v1/loader.js?clinic={TENANT}"),
+        format!("/portal/index.html?clinic={TENANT}"),
+        format!("/api/clinics/{TENANT}/services?clinic={TENANT}"),
+        "/api/health".to_owned(),
+    ] {
+        let res = app.call("GET", &path, None, None).await;
+        assert_eq!(framing(&res), refused, "{path}");
+    }
+    let missing = app.call("GET", &format!("/widget/v1/missing.html?clinic={TENANT}"), None, None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(framing(&missing), refused);
+
+    // Clearing the list closes the frame again.
+    let body = json!({ "name": "Clinic A", "timeZone": "America/New_York", "allowedOrigins": [] });
+    assert_eq!(app.call("PUT", "/api/admin/clinic", Some(body), Some(&admin.cookie)).await.status, StatusCode::OK);
+    let res = app.call("GET", &format!("/widget/v1/frame.html?clinic={TENANT}"), None, None).await;
+    assert_eq!(framing(&res), refused);
+}
+
+#[tokio::test]
+async fn the_demo_clinic_lets_the_widget_demo_host_embed_it() {
+    let app = TestApp::new().await;
+    bizing_server::demo::seed(&app.state, bizing_core::KdfProfile::InsecureFastForTests).await.unwrap();
+    let settings = app.state.store.clinic_settings(bizing_server::demo::DEMO_TENANT).await.unwrap().unwrap();
+    assert_eq!(settings.allowed_origins, ["http://127.0.0.1:8081", "http://localhost:8081"]);
 }
