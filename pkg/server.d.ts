@@ -82,6 +82,31 @@ export type {
   StaleResponse,
 } from "./dist/bizing_sdk.js";
 
+// Clinic administration (BookingClient's admin calls and staff registration).
+export type {
+  AdminProvider,
+  AdminProvidersResponse,
+  AdminService,
+  AdminServicesResponse,
+  ClinicSettings,
+  CreateInvitation,
+  CreateProvider,
+  CreateService,
+  Invitation,
+  InvitationCreated,
+  InvitationsResponse,
+  RegisterStaffOptions,
+  RoleChanged,
+  ScheduleWindow,
+  StaffAccount,
+  StaffListResponse,
+  StaffRemoved,
+  StaffRole,
+  UpdateProvider,
+  UpdateService,
+  WeeklySchedule,
+} from "./dist/bizing_sdk.js";
+
 /**
  * Loads the wasm module, once however often it is called (concurrent calls share one load;
  * a failed load may be retried). Await it before anything else: until it resolves, every

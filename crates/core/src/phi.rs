@@ -53,8 +53,8 @@
 //! order: anything found after a cue word (so "fax 415-555-2672" is a fax number and "account #
 //! 4111..." an account number), SSN, payment card, URL, email, IP address, uncued date, phone,
 //! VIN, street address, ZIP code. Within one rank the one found first, scanning left to
-//! right, wins. A cue word that is itself part of an email address or URL ("dl0a00a@a.com",
-//! "https://example.org/mrn/12345") is not a cue, so the address is reported whole.
+//! right, wins. A cue word that is itself part of an email address or URL (`dl0a00a@a.com`,
+//! `https://example.org/mrn/12345`) is not a cue, so the address is reported whole.
 //!
 //! # Limitations
 //!

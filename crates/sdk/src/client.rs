@@ -19,6 +19,8 @@
 //! `retryAfter`. No answer at all is `Network`; a success with an unexpected body is
 //! `InvalidResponse`.
 
+mod admin;
+
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -565,6 +567,19 @@ impl BookingClient {
         password: &str,
         profile: KdfProfile,
     ) -> Result<Registered, ClientError> {
+        self.register_with(tenant_id, email, name, password, profile, None).await
+    }
+
+    /// [`BookingClient::register`], with a staff invitation's token if given.
+    async fn register_with(
+        &self,
+        tenant_id: &str,
+        email: &str,
+        name: &str,
+        password: &str,
+        profile: KdfProfile,
+        invitation: Option<&str>,
+    ) -> Result<Registered, ClientError> {
         let coded = |e: &dyn Coded| ClientError::other(e.code(), e.to_string());
         let params = KdfParams::generate(profile).map_err(|e| coded(&e))?;
         let keys = core::derive_password_keys(password, &params).map_err(|e| coded(&e))?;
@@ -588,6 +603,9 @@ impl BookingClient {
         set(&body, "publicKey", Base64UrlUnpadded::encode_string(&pair.public_key().to_sec1()));
         set(&body, "wrappedPrivateKey", wrapped.to_string());
         set(&body, "recovery", recovery);
+        if let Some(invitation) = invitation {
+            set(&body, "invitation", invitation);
+        }
         let response = self.request("POST", "/api/auth/register", Some(json_text(&body)?)).await?;
         Ok(Registered {
             key_pair: self.adopt(pair),

@@ -91,24 +91,36 @@ pub async fn prelogin(
     JsonBody(req): JsonBody<PreloginRequest>,
 ) -> Result<Json<PreloginResponse>, AppError> {
     let keys = tenant_keys(&state, &req.tenant_id).await?;
-    if let Some(user) = state.store.user_by_email(&req.tenant_id, &keys.email_index(&req.email)).await? {
+    if let Some(user) = state.store.user_by_email(&req.tenant_id, &keys.email_index(&req.email)).await?
+        && user.disabled_at.is_none()
+    {
         return Ok(Json(PreloginResponse { kdf_params: user.kdf_params }));
     }
-    // Unknown email: the same answer every time, shaped like a real one.
+    // Unknown email (or a removed account): the same answer every time, shaped like a real one.
     Ok(Json(PreloginResponse { kdf_params: state.fake_kdf_params(&req.tenant_id, &req.email)? }))
 }
 
-/// `POST /api/auth/register`: creates a patient account and starts a session whose next
+/// The normalized form of an email address, if it looks like one.
+///
+/// # Errors
+/// 400 `invalid-body` otherwise.
+pub(crate) fn checked_email(text: &str) -> Result<String, AppError> {
+    let email = normalize_email(text);
+    if email.len() > 254 || !email.contains('@') || email.chars().any(char::is_control) {
+        return Err(AppError::bad_request("invalid-body", "email is not an email address"));
+    }
+    Ok(email)
+}
+
+/// `POST /api/auth/register`: creates a patient account, or with `invitation` a staff
+/// account with the invited role (see [`crate::admin`]), and starts a session whose next
 /// step is TOTP enrollment.
 pub async fn register(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<RegisterRequest>,
 ) -> Result<Response, AppError> {
     let keys = tenant_keys(&state, &req.tenant_id).await?;
-    let email = normalize_email(&req.email);
-    if email.len() > 254 || !email.contains('@') || email.chars().any(char::is_control) {
-        return Err(AppError::bad_request("invalid-body", "email is not an email address"));
-    }
+    let email = checked_email(&req.email)?;
     if req.name.trim().is_empty() || req.name.len() > 200 {
         return Err(AppError::bad_request("invalid-body", "name must be 1 to 200 characters"));
     }
@@ -124,7 +136,7 @@ pub async fn register(
     check_wraps_key(&req.wrapped_private_key, &public_key, "wrappedPrivateKey")?;
     let recovery = check_recovery_slots(&req.recovery, &public_key)?;
     let id = new_id()?;
-    let user = NewUser {
+    let mut user = NewUser {
         id: id.clone(),
         tenant_id: req.tenant_id.clone(),
         role: "patient".into(),
@@ -139,7 +151,10 @@ pub async fn register(
         totp_secret_enc: None,
     };
     let now = state.clock.now();
-    state.store.insert_user(&user, now).await?;
+    match &req.invitation {
+        None => state.store.insert_user(&user, now).await?,
+        Some(invitation) => crate::admin::register_invited(&state, invitation, &mut user, now).await?,
+    }
     let (token, hash) = session::new_token()?;
     state.store.insert_session(&hash, &id, &req.tenant_id, now).await?;
     let mut response = (
@@ -162,6 +177,12 @@ pub async fn login(State(state): State<AppState>, JsonBody(req): JsonBody<LoginR
         let _ = argon().verify_password(&auth_key, state.dummy_hash.as_str());
         return Err(wrong_credentials());
     };
+    if user.disabled_at.is_some() {
+        // A removed staff member: refused exactly like a wrong password, after the same work.
+        let _ = argon().verify_password(&auth_key, user.auth_hash.as_str());
+        state.store.security_event(&user.tenant_id, Some(&user.id), "login_disabled", now).await?;
+        return Err(wrong_credentials());
+    }
     check_lock(&user, now)?;
     if argon().verify_password(&auth_key, user.auth_hash.as_str()).is_err() {
         state.store.security_event(&user.tenant_id, Some(&user.id), "login_failed", now).await?;

@@ -241,9 +241,10 @@ pub async fn check_shares(
                 format!("shares[{i}] holds key {}, not the clinic key {key_id}", wrapped.key_id()),
             ));
         }
-        let user = state.store.user(tenant_id, &share.user_id).await?.ok_or_else(|| {
-            AppError::bad_request("unknown-user", format!("shares[{i}]: no such staff member at this clinic"))
-        })?;
+        // A removed staff member is no staff member: never given a copy again.
+        let user = state.store.user(tenant_id, &share.user_id).await?.filter(|u| u.disabled_at.is_none()).ok_or_else(
+            || AppError::bad_request("unknown-user", format!("shares[{i}]: no such staff member at this clinic")),
+        )?;
         if !HOLDER_ROLES.contains(&user.role.as_str()) {
             return Err(AppError::bad_request(
                 "share-not-allowed",
@@ -270,7 +271,7 @@ pub async fn check_shares(
 /// The signed-in caller, if their role is one of `roles`; 403 otherwise.
 async fn caller_with_role(state: &AppState, s: &AnySession, roles: &[&str]) -> Result<UserRow, AppError> {
     let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
-    if !roles.contains(&user.role.as_str()) {
+    if !roles.contains(&user.role.as_str()) || user.disabled_at.is_some() {
         return Err(AppError::Forbidden);
     }
     Ok(user)

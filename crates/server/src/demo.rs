@@ -11,10 +11,15 @@ use bizing_core::{
 use crate::AppState;
 use crate::auth;
 use crate::error::AppError;
-use crate::store::{NewClinicKey, NewClinicKeyShare, NewUser, ProviderRow, ScheduleRow, ServiceRow, TenantRow};
+use crate::store::{
+    ClinicSettingsRow, NewClinicKey, NewClinicKeyShare, NewUser, ProviderRow, ScheduleRow, ServiceRow, TenantRow,
+};
 
 /// The demo clinic's id.
 pub const DEMO_TENANT: &str = "demo-clinic";
+
+/// The origins allowed to embed the demo clinic's widget: the widget demo's host page.
+pub const DEMO_WIDGET_ORIGINS: [&str; 2] = ["http://127.0.0.1:8081", "http://localhost:8081"];
 
 /// One seeded account, with what a person needs to sign in.
 #[derive(Debug, Clone)]
@@ -115,6 +120,17 @@ pub async fn seed(state: &AppState, profile: KdfProfile) -> Result<Vec<DemoAccou
         });
     }
     seed_clinic_key(state, &holders, now).await?;
+    // What the demo admin sets in the clinic settings.
+    let settings = ClinicSettingsRow {
+        name: tenant.name.clone(),
+        time_zone: tenant.time_zone.clone(),
+        allowed_origins: DEMO_WIDGET_ORIGINS.map(String::from).to_vec(),
+    };
+    let admin = holders
+        .iter()
+        .find(|(_, role, _)| *role == "admin")
+        .ok_or_else(|| AppError::Internal("demo settings: no admin".into()))?;
+    state.store.set_clinic_settings(DEMO_TENANT, &settings, &admin.0, now).await?;
     Ok(out)
 }
 

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod access_log;
+pub mod admin;
 pub mod auth;
 pub mod clinic_keys;
 pub mod clock;
@@ -31,7 +32,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
@@ -139,6 +140,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/npp", post(npp::publish))
         .route("/api/npp/ack", post(npp::acknowledge))
         .route("/api/npp/status", get(npp::status))
+        .route("/api/admin/invitations", get(admin::invitations).post(admin::create_invitation))
+        .route("/api/admin/invitations/{id}", delete(admin::revoke_invitation))
+        .route("/api/admin/staff", get(admin::staff))
+        .route("/api/admin/staff/{id}", delete(admin::remove_staff))
+        .route("/api/admin/staff/{id}/role", put(admin::change_role))
+        .route("/api/admin/clinic", get(admin::clinic).put(admin::update_clinic))
+        .route("/api/admin/services", get(admin::services).post(admin::create_service))
+        .route("/api/admin/services/{id}", put(admin::update_service).delete(admin::deactivate_service))
+        .route("/api/admin/providers", get(admin::providers).post(admin::create_provider))
+        .route("/api/admin/providers/{id}", put(admin::update_provider).delete(admin::deactivate_provider))
+        .route("/api/admin/providers/{id}/schedule", get(admin::schedule).put(admin::set_schedule))
         .route("/api/clinics/{tenant}/services", get(scheduling::services))
         .route("/api/clinics/{tenant}/providers", get(scheduling::providers))
         .route("/api/clinics/{tenant}/slots", get(scheduling::slots))
@@ -157,24 +169,28 @@ pub fn app(state: AppState) -> Router {
         .route("/api/notes/stale", get(rewrap::stale))
         .route("/api/notes/rewrap", post(rewrap::rewrap).layer(DefaultBodyLimit::max(rewrap::REWRAP_BODY_LIMIT)))
         .fallback(|| async { AppError::NotFound });
-    let headers: [(HeaderName, &str); 7] = [
+    // `X-Frame-Options: DENY` is added last, by `web::frame_options`, to every response whose
+    // CSP refuses all framing: it cannot name origins, so widget pages that a clinic lets its
+    // sites embed (`web::widget_frame_ancestors`) go without it.
+    let headers: [(HeaderName, &str); 6] = [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     let static_root = state.config.static_root.clone();
+    let widget_state = state.clone();
     let mut router = api
         .layer(axum::middleware::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
     if let Some(root) = static_root {
-        for app_name in ["portal", "widget"] {
-            router = router.nest_service(&format!("/{app_name}"), web::serve_dir(&root.join(app_name)));
-        }
+        router = router.nest_service("/portal", web::serve_dir(&root.join("portal")));
+        let widget = web::serve_dir(&root.join("widget"))
+            .layer(axum::middleware::from_fn_with_state(widget_state, web::widget_frame_ancestors));
+        router = router.nest_service("/widget", widget);
     }
     // Requests are logged by method and route template only: never the raw path (ids), the
     // query string or a body, so no PHI reaches the logs.
@@ -191,5 +207,5 @@ pub fn app(state: AppState) -> Router {
     for (name, value) in headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
-    router
+    router.layer(axum::middleware::map_response(web::frame_options))
 }

@@ -22,7 +22,7 @@ pub enum Access {
 
 /// One documented route.
 pub struct Route {
-    /// `get` or `post`.
+    /// `get`, `post`, `put` or `delete`.
     pub method: &'static str,
     /// The path as axum declares it, e.g. `/api/bookings/{id}`.
     pub path: &'static str,
@@ -80,7 +80,7 @@ pub fn routes() -> Vec<Route> {
             "/api/auth/register",
             "auth",
             Public,
-            "Create a patient account; starts a session awaiting TOTP enrollment",
+            "Create a patient account, or with `invitation` a staff account with the invited role; starts a session awaiting TOTP enrollment",
             Some(schema::<api::RegisterRequest>),
             201,
             Some(schema::<api::LoginResponse>)
@@ -345,6 +345,186 @@ pub fn routes() -> Vec<Route> {
             Some(schema::<api::AddClinicKeyShares>),
             204,
             None
+        ),
+        route!(
+            "get",
+            "/api/admin/invitations",
+            "admin",
+            SignedIn,
+            "Pending staff invitations (admin)",
+            None,
+            200,
+            Some(schema::<api::InvitationsResponse>)
+        ),
+        route!(
+            "post",
+            "/api/admin/invitations",
+            "admin",
+            SignedIn,
+            "Invite a staff member by email; the single-use token is shown once (admin, step-up)",
+            Some(schema::<api::CreateInvitation>),
+            201,
+            Some(schema::<api::InvitationCreated>)
+        ),
+        route!(
+            "delete",
+            "/api/admin/invitations/{id}",
+            "admin",
+            SignedIn,
+            "Revoke a pending invitation (admin)",
+            None,
+            204,
+            None
+        ),
+        route!(
+            "get",
+            "/api/admin/staff",
+            "admin",
+            SignedIn,
+            "The clinic's current staff, with who holds the current clinic key (admin)",
+            None,
+            200,
+            Some(schema::<api::StaffListResponse>)
+        ),
+        route!(
+            "put",
+            "/api/admin/staff/{id}/role",
+            "admin",
+            SignedIn,
+            "Change a staff member's role; says whether to rotate the clinic key (admin, step-up)",
+            Some(schema::<api::ChangeRole>),
+            200,
+            Some(schema::<api::RoleChanged>)
+        ),
+        route!(
+            "delete",
+            "/api/admin/staff/{id}",
+            "admin",
+            SignedIn,
+            "Remove a staff member: sessions ended, clinic-key copies deleted, sign-in refused; says whether to rotate the clinic key (admin, step-up)",
+            None,
+            200,
+            Some(schema::<api::StaffRemoved>)
+        ),
+        route!(
+            "get",
+            "/api/admin/clinic",
+            "admin",
+            SignedIn,
+            "The clinic's name, time zone and allowed widget origins (admin)",
+            None,
+            200,
+            Some(schema::<api::ClinicSettings>)
+        ),
+        route!(
+            "put",
+            "/api/admin/clinic",
+            "admin",
+            SignedIn,
+            "Replace the clinic's name, time zone and allowed widget origins (admin)",
+            Some(schema::<api::ClinicSettings>),
+            200,
+            Some(schema::<api::ClinicSettings>)
+        ),
+        route!(
+            "get",
+            "/api/admin/services",
+            "admin",
+            SignedIn,
+            "Every service, inactive ones included (admin)",
+            None,
+            200,
+            Some(schema::<api::AdminServicesResponse>)
+        ),
+        route!(
+            "post",
+            "/api/admin/services",
+            "admin",
+            SignedIn,
+            "Create a service (admin)",
+            Some(schema::<api::CreateService>),
+            201,
+            Some(schema::<api::AdminService>)
+        ),
+        route!(
+            "put",
+            "/api/admin/services/{id}",
+            "admin",
+            SignedIn,
+            "Replace a service's name, duration and bookability (admin)",
+            Some(schema::<api::UpdateService>),
+            200,
+            Some(schema::<api::AdminService>)
+        ),
+        route!(
+            "delete",
+            "/api/admin/services/{id}",
+            "admin",
+            SignedIn,
+            "Deactivate a service; bookings stay (admin)",
+            None,
+            200,
+            Some(schema::<api::AdminService>)
+        ),
+        route!(
+            "get",
+            "/api/admin/providers",
+            "admin",
+            SignedIn,
+            "Every provider, inactive ones included (admin)",
+            None,
+            200,
+            Some(schema::<api::AdminProvidersResponse>)
+        ),
+        route!(
+            "post",
+            "/api/admin/providers",
+            "admin",
+            SignedIn,
+            "Make a provider-role staff member bookable (admin)",
+            Some(schema::<api::CreateProvider>),
+            201,
+            Some(schema::<api::AdminProvider>)
+        ),
+        route!(
+            "put",
+            "/api/admin/providers/{id}",
+            "admin",
+            SignedIn,
+            "Change a provider's display name and bookability (admin)",
+            Some(schema::<api::UpdateProvider>),
+            200,
+            Some(schema::<api::AdminProvider>)
+        ),
+        route!(
+            "delete",
+            "/api/admin/providers/{id}",
+            "admin",
+            SignedIn,
+            "Deactivate a provider; bookings stay (admin)",
+            None,
+            200,
+            Some(schema::<api::AdminProvider>)
+        ),
+        route!(
+            "get",
+            "/api/admin/providers/{id}/schedule",
+            "admin",
+            SignedIn,
+            "A provider's weekly schedule, clinic local time (admin)",
+            None,
+            200,
+            Some(schema::<api::WeeklySchedule>)
+        ),
+        route!(
+            "put",
+            "/api/admin/providers/{id}/schedule",
+            "admin",
+            SignedIn,
+            "Replace a provider's weekly schedule (admin)",
+            Some(schema::<api::WeeklySchedule>),
+            200,
+            Some(schema::<api::WeeklySchedule>)
         ),
         route!(
             "post",

@@ -2,15 +2,23 @@
 //! (`application/wasm` for wasm), and caching that suits hashed build output: files whose
 //! names carry a content hash never change, so they are cached for a year; everything else
 //! (`index.html`, the widget loader) is revalidated every time.
+//!
+//! Framing: every response refuses to be framed (`frame-ancestors 'none'` and
+//! `X-Frame-Options: DENY`) except the widget's HTML pages, which a clinic's own sites embed
+//! in an iframe: a page under `/widget/` asked for with `?clinic=ID` may be framed by exactly
+//! the origins that clinic allows (`allowedOrigins` of `PUT /api/admin/clinic`), and by
+//! nobody when the clinic is unknown or allows none.
 
 use std::path::Path;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::services::ServeDir;
+
+use crate::AppState;
 
 /// A service for one app's directory. Paths outside it are 404; directories serve their
 /// `index.html`.
@@ -23,6 +31,76 @@ async fn cache(req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         response.headers_mut().insert(header::CACHE_CONTROL, control);
+    }
+    response
+}
+
+/// The longest clinic id looked up for a widget page.
+const MAX_CLINIC_ID: usize = 128;
+
+/// Middleware on `/widget`: an HTML page asked for with one `clinic` query parameter gets a
+/// CSP whose `frame-ancestors` lists exactly that clinic's allowed origins (re-checked, so a
+/// bad stored value can never reach the header); anything else keeps the default
+/// `frame-ancestors 'none'`. A failed lookup also keeps it, and is logged.
+pub async fn widget_frame_ancestors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let clinic = clinic_param(req.uri());
+    let mut response = next.run(req).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    let Some(clinic) = clinic.filter(|_| is_html && response.status().is_success()) else { return response };
+    let origins = match state.store.clinic_settings(&clinic).await {
+        Ok(Some(settings)) => settings.allowed_origins,
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            tracing::error!(cause = %e, "widget frame-ancestors lookup");
+            Vec::new()
+        }
+    };
+    let csp = csp_with_frame_ancestors(&origins);
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// The one `clinic` query parameter of a URI, if there is exactly one and it is a plausible id.
+fn clinic_param(uri: &axum::http::Uri) -> Option<String> {
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).ok()?;
+    let mut clinics = pairs.into_iter().filter(|(name, _)| name == "clinic").map(|(_, value)| value);
+    let clinic = clinics.next()?;
+    let plausible = !clinic.is_empty() && clinic.len() <= MAX_CLINIC_ID && !clinic.chars().any(char::is_control);
+    (clinics.next().is_none() && plausible).then_some(clinic)
+}
+
+/// [`crate::CSP`] with `frame-ancestors` listing `origins` (`'none'` if there are none).
+/// Only origins that [`crate::admin::normalize_origin`] leaves unchanged are listed.
+#[must_use]
+pub fn csp_with_frame_ancestors(origins: &[String]) -> String {
+    let listed: Vec<&str> = origins
+        .iter()
+        .filter(|o| crate::admin::normalize_origin(o).is_ok_and(|n| n == **o))
+        .map(String::as_str)
+        .collect();
+    if listed.is_empty() {
+        return crate::CSP.to_owned();
+    }
+    crate::CSP.replace("frame-ancestors 'none'", &format!("frame-ancestors {}", listed.join(" ")))
+}
+
+/// Adds `X-Frame-Options: DENY` to every response whose CSP refuses all framing (or that has
+/// no CSP). Responses whose `frame-ancestors` allows origins go without it: it has no way to
+/// name them, and browsers that know CSP obey `frame-ancestors` instead.
+pub async fn frame_options(mut response: Response) -> Response {
+    let allows_framing = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|csp| !csp.contains("frame-ancestors 'none'"));
+    if !allows_framing && !response.headers().contains_key(header::X_FRAME_OPTIONS) {
+        response.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response
 }
@@ -60,5 +138,26 @@ mod tests {
         assert!(!is_hashed("loader.js"));
         assert!(!is_hashed("deadbeef.js"));
         assert!(!is_hashed("app-v2.js"));
+    }
+
+    #[test]
+    fn frame_ancestors_list_only_clean_origins() {
+        let none = csp_with_frame_ancestors(&[]);
+        assert_eq!(none, crate::CSP);
+        let two = csp_with_frame_ancestors(&["https://a.example".into(), "http://localhost:8081".into()]);
+        assert!(two.ends_with("frame-ancestors https://a.example http://localhost:8081"), "{two}");
+        assert!(!two.contains("frame-ancestors 'none'"));
+        let dirty = csp_with_frame_ancestors(&["https://a.example; script-src *".into(), "HTTPS://B.example".into()]);
+        assert_eq!(dirty, crate::CSP);
+    }
+
+    #[test]
+    fn one_clinic_parameter() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().unwrap();
+        assert_eq!(clinic_param(&uri("/v1/frame.html?clinic=demo-clinic")).as_deref(), Some("demo-clinic"));
+        assert_eq!(clinic_param(&uri("/v1/frame.html?mode=inline&clinic=a%20b")).as_deref(), Some("a b"));
+        assert_eq!(clinic_param(&uri("/v1/frame.html")), None);
+        assert_eq!(clinic_param(&uri("/v1/frame.html?clinic=")), None);
+        assert_eq!(clinic_param(&uri("/v1/frame.html?clinic=a&clinic=b")), None);
     }
 }

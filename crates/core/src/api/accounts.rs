@@ -23,8 +23,9 @@ pub struct PreloginResponse {
     pub kdf_params: String,
 }
 
-/// `POST /api/auth/register`: a patient creates an account. Everything secret arrives
-/// wrapped; the server keeps a hash of `authKey` and nothing it could derive keys from.
+/// `POST /api/auth/register`: a patient creates an account, or (with `invitation`) a staff
+/// member accepts an admin's invitation. Everything secret arrives wrapped; the server keeps
+/// a hash of `authKey` and nothing it could derive keys from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -45,6 +46,11 @@ pub struct RegisterRequest {
     pub wrapped_private_key: String,
     /// Per recovery code: its hash and the private key wrapped under it.
     pub recovery: Vec<RecoverySlot>,
+    /// A staff invitation's token (from `POST /api/admin/invitations`): the account gets the
+    /// invited role instead of `patient`. It must be for this clinic and this email, unused,
+    /// unrevoked and unexpired; otherwise the answer is 400 `invalid-invitation`, whichever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<String>,
 }
 
 /// One recovery code as the server stores it.

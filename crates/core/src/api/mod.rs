@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 mod accounts;
+mod admin;
 mod clinic_keys;
 mod corrections;
 mod export;
@@ -16,6 +17,7 @@ mod rewrap;
 mod scheduling;
 
 pub use accounts::*;
+pub use admin::*;
 pub use clinic_keys::*;
 pub use corrections::*;
 pub use export::*;

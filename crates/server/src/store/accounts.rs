@@ -1,6 +1,6 @@
 //! Accounts, second factors, sessions and security events.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection};
 
 use super::Store;
 use crate::error::AppError;
@@ -36,6 +36,8 @@ pub struct UserRow {
     pub failed_attempts: i64,
     /// Locked until this time, if locked.
     pub locked_until: Option<i64>,
+    /// When an admin removed this (staff) account; it can no longer sign in.
+    pub disabled_at: Option<i64>,
 }
 
 /// A session as stored.
@@ -88,7 +90,8 @@ pub struct NewUser {
 macro_rules! user_columns {
     () => {
         "id, tenant_id, role, email_enc, name_enc, auth_hash, kdf_params, public_key, \
-         wrapped_private_key, totp_secret_enc, totp_pending_enc, totp_last_step, failed_attempts, locked_until"
+         wrapped_private_key, totp_secret_enc, totp_pending_enc, totp_last_step, failed_attempts, locked_until, \
+         disabled_at"
     };
 }
 
@@ -108,7 +111,51 @@ fn user_row(row: &sqlx::sqlite::SqliteRow) -> Result<UserRow, sqlx::Error> {
         totp_last_step: row.try_get("totp_last_step")?,
         failed_attempts: row.try_get("failed_attempts")?,
         locked_until: row.try_get("locked_until")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
+}
+
+/// Inserts a user with their recovery codes inside the caller's transaction.
+///
+/// # Errors
+/// [`AppError::Conflict`] `account-exists` if the email is taken in that tenant; database
+/// errors.
+pub(super) async fn insert_user_in(conn: &mut SqliteConnection, u: &NewUser, now: i64) -> Result<(), AppError> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, tenant_id, role, email_index, email_enc, name_enc, auth_hash, kdf_params, \
+         public_key, wrapped_private_key, totp_secret_enc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (tenant_id, email_index) DO NOTHING",
+    )
+    .bind(&u.id)
+    .bind(&u.tenant_id)
+    .bind(&u.role)
+    .bind(&u.email_index)
+    .bind(&u.email_enc)
+    .bind(&u.name_enc)
+    .bind(&u.auth_hash)
+    .bind(&u.kdf_params)
+    .bind(&u.public_key)
+    .bind(&u.wrapped_private_key)
+    .bind(&u.totp_secret_enc)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Conflict {
+            kind: "account-exists",
+            detail: "an account with this email already exists; sign in instead".into(),
+        });
+    }
+    for (slot, (hash, wrapped)) in u.recovery.iter().enumerate() {
+        sqlx::query("INSERT INTO recovery_codes (user_id, slot, code_hash, wrapped_private_key) VALUES (?, ?, ?, ?)")
+            .bind(&u.id)
+            .bind(i64::try_from(slot).unwrap_or(i64::MAX))
+            .bind(hash)
+            .bind(wrapped)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -118,42 +165,7 @@ impl Store {
     /// [`AppError::Conflict`] if the email is taken in that tenant; database errors.
     pub async fn insert_user(&self, u: &NewUser, now: i64) -> Result<(), AppError> {
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, tenant_id, role, email_index, email_enc, name_enc, auth_hash, kdf_params, \
-             public_key, wrapped_private_key, totp_secret_enc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (tenant_id, email_index) DO NOTHING",
-        )
-        .bind(&u.id)
-        .bind(&u.tenant_id)
-        .bind(&u.role)
-        .bind(&u.email_index)
-        .bind(&u.email_enc)
-        .bind(&u.name_enc)
-        .bind(&u.auth_hash)
-        .bind(&u.kdf_params)
-        .bind(&u.public_key)
-        .bind(&u.wrapped_private_key)
-        .bind(&u.totp_secret_enc)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(AppError::Conflict {
-                kind: "account-exists",
-                detail: "an account with this email already exists; sign in instead".into(),
-            });
-        }
-        for (slot, (hash, wrapped)) in u.recovery.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO recovery_codes (user_id, slot, code_hash, wrapped_private_key) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&u.id)
-            .bind(i64::try_from(slot).unwrap_or(i64::MAX))
-            .bind(hash)
-            .bind(wrapped)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_user_in(&mut tx, u, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -365,14 +377,16 @@ impl Store {
         Ok(())
     }
 
-    /// A session by token hash.
+    /// A session by token hash; none for a removed (disabled) account, whose sessions are
+    /// deleted on removal anyway (this also covers a sign-in racing the removal).
     ///
     /// # Errors
     /// Database errors.
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
         let row = sqlx::query(
-            "SELECT user_id, tenant_id, mfa_done, created_at, last_seen_at, step_up_at FROM sessions \
-             WHERE token_hash = ?",
+            "SELECT s.user_id, s.tenant_id, s.mfa_done, s.created_at, s.last_seen_at, s.step_up_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
+             WHERE s.token_hash = ? AND u.disabled_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)

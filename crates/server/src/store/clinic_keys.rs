@@ -107,8 +107,8 @@ fn share_not_allowed() -> AppError {
     )
 }
 
-/// Inserts one share if its user is a provider or admin of the tenant whose personal key
-/// is the one the copy was checked against.
+/// Inserts one share if its user is a current (not removed) provider or admin of the tenant
+/// whose personal key is the one the copy was checked against.
 async fn insert_share(
     conn: &mut SqliteConnection,
     tenant_id: &str,
@@ -120,7 +120,8 @@ async fn insert_share(
     let done = sqlx::query(
         "INSERT INTO clinic_key_shares (tenant_id, version, user_id, wrapped_key, created_at, created_by) \
          SELECT tenant_id, ?, id, ?, ?, ? FROM users \
-         WHERE tenant_id = ? AND id = ? AND role IN ('provider', 'admin') AND public_key = ?",
+         WHERE tenant_id = ? AND id = ? AND role IN ('provider', 'admin') AND public_key = ? \
+         AND disabled_at IS NULL",
     )
     .bind(version)
     .bind(&share.wrapped_key)
@@ -335,14 +336,14 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("version")?))).collect()
     }
 
-    /// The clinic's receptionists, providers and admins.
+    /// The clinic's current receptionists, providers and admins (not removed ones).
     ///
     /// # Errors
     /// Database errors.
     pub async fn staff(&self, tenant_id: &str) -> Result<Vec<StaffRow>, AppError> {
         let rows = sqlx::query(
             "SELECT id, role, name_enc, public_key FROM users \
-             WHERE tenant_id = ? AND role IN ('receptionist', 'provider', 'admin') ORDER BY id",
+             WHERE tenant_id = ? AND role IN ('receptionist', 'provider', 'admin') AND disabled_at IS NULL ORDER BY id",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)

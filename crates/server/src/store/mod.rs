@@ -7,6 +7,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 mod accounts;
+mod admin;
 mod clinic_keys;
 mod corrections;
 mod log;
@@ -15,6 +16,8 @@ mod rewrap;
 mod scheduling;
 
 pub use accounts::{NewUser, SessionRow, UserRow};
+pub(crate) use admin::invalid_invitation;
+pub use admin::{ClinicSettingsRow, InvitationRow, NewInvitation, StaffMemberRow};
 pub use clinic_keys::{ClinicKeyRow, ClinicKeyShareRow, NewClinicKey, NewClinicKeyShare, StaffRow};
 pub(crate) use clinic_keys::{unknown_version, wrong_version};
 pub use corrections::{CorrectionRow, Decision, Extension, NewCorrection};

@@ -151,7 +151,7 @@ fn booking_row(r: &sqlx::sqlite::SqliteRow) -> Result<BookingRow, sqlx::Error> {
     })
 }
 
-fn service_row(r: &sqlx::sqlite::SqliteRow) -> Result<ServiceRow, sqlx::Error> {
+pub(super) fn service_row(r: &sqlx::sqlite::SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     Ok(ServiceRow {
         id: r.try_get("id")?,
         tenant_id: r.try_get("tenant_id")?,
@@ -161,7 +161,7 @@ fn service_row(r: &sqlx::sqlite::SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     })
 }
 
-fn provider_row(r: &sqlx::sqlite::SqliteRow) -> Result<ProviderRow, sqlx::Error> {
+pub(super) fn provider_row(r: &sqlx::sqlite::SqliteRow) -> Result<ProviderRow, sqlx::Error> {
     Ok(ProviderRow {
         id: r.try_get("id")?,
         tenant_id: r.try_get("tenant_id")?,

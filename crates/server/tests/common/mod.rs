@@ -169,13 +169,62 @@ impl Patient {
                     wrapped_private_key: self.keys.wrap_with_recovery_code(c).unwrap().to_string(),
                 })
                 .collect(),
+            invitation: None,
         };
         serde_json::to_value(req).unwrap()
     }
 
     /// Registers, enrolls TOTP and confirms it; returns the signed-in cookie.
     pub async fn sign_up(&mut self, app: &TestApp, tenant: &str) -> String {
-        let res = app.call("POST", "/api/auth/register", Some(self.register_body(tenant)), None).await;
+        let body = self.register_body(tenant);
+        self.sign_up_with(app, body).await
+    }
+
+    /// The registration body of a staff member accepting invitation `token`.
+    pub fn invited_body(&self, tenant: &str, token: &str) -> Value {
+        let mut body = self.register_body(tenant);
+        body["invitation"] = Value::String(token.to_owned());
+        body
+    }
+
+    /// Registers with invitation `token`, enrolls TOTP and confirms it; returns the
+    /// signed-in cookie.
+    pub async fn sign_up_invited(&mut self, app: &TestApp, tenant: &str, token: &str) -> String {
+        let body = self.invited_body(tenant, token);
+        self.sign_up_with(app, body).await
+    }
+
+    /// A fresh second factor in a signed-in session (`POST /api/auth/step-up`), moving the
+    /// clock to the next TOTP step when the current one was already used.
+    pub async fn step_up(&self, app: &TestApp, cookie: &str) {
+        for _ in 0..2 {
+            let code = self.totp.as_ref().expect("enrolled").code_at(app.clock_now());
+            let res =
+                app.call("POST", "/api/auth/step-up", Some(serde_json::json!({ "code": code })), Some(cookie)).await;
+            if res.status == StatusCode::NO_CONTENT {
+                return;
+            }
+            assert_eq!(res.problem_type(), "urn:bizing:problem:code-already-used", "{}", res.json);
+            app.clock.advance(30);
+        }
+        panic!("step-up failed twice");
+    }
+
+    /// Signs in with both factors (moving the clock to a fresh TOTP step); returns the
+    /// cookie.
+    pub async fn sign_in(&self, app: &TestApp, tenant: &str) -> String {
+        app.clock.advance(30);
+        let res = self.login(app, tenant).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.json);
+        let cookie = res.cookie().unwrap();
+        let code = self.totp.as_ref().expect("enrolled").code_at(app.clock_now());
+        let res = app.call("POST", "/api/auth/mfa", Some(serde_json::json!({ "code": code })), Some(&cookie)).await;
+        assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.json);
+        cookie
+    }
+
+    async fn sign_up_with(&mut self, app: &TestApp, body: Value) -> String {
+        let res = app.call("POST", "/api/auth/register", Some(body), None).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
         let cookie = res.cookie().expect("a session cookie");
         let res = app.call("POST", "/api/auth/totp/enroll", None, Some(&cookie)).await;
