@@ -168,6 +168,7 @@ async fn sign_up(api: &Api, email: &str) -> Result<(String, KeyPair), String> {
         public_key: Base64UrlUnpadded::encode_string(&keys.public_key().to_sec1()),
         wrapped_private_key: keys.wrap_with_password(&derived.wrap_key).map_err(|e| e.to_string())?.to_string(),
         recovery,
+        invitation: None,
     };
     let body = serde_json::to_value(register).map_err(|e| e.to_string())?;
     let reply = api.expect(StatusCode::CREATED, "POST", "/api/auth/register", Some(body), None).await?;
