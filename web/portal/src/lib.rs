@@ -1,0 +1,95 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod format;
+pub mod idle;
+pub mod problems;
+pub mod routes;
+pub mod session;
+
+use leptos::prelude::*;
+
+use crate::routes::Route;
+
+/// The clinic this portal serves, from `<meta name="bizing-clinic">` in `index.html`
+/// (written by the build), or the demo clinic.
+#[must_use]
+pub fn clinic_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("meta[name=bizing-clinic]").ok().flatten())
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|c| !c.trim().is_empty())
+        .unwrap_or_else(|| "demo-clinic".to_owned())
+}
+
+/// Who is signed in (after the second factor), as the pages need it. No key, no PHI
+/// beyond the account's own name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account id.
+    pub user_id: String,
+    /// `patient`, `receptionist`, `provider` or `admin`.
+    pub role: String,
+    /// The name to greet.
+    pub name: String,
+}
+
+/// The app's shared state, provided as context. Only plain values: keys and the API client
+/// live in [`session`].
+#[derive(Clone, Copy)]
+pub struct Portal {
+    /// The route the address bar asks for (the page shown also depends on the session).
+    pub route: RwSignal<Route>,
+    /// The signed-in account, once both factors are done.
+    pub account: RwSignal<Option<Account>>,
+    /// Whether the current Notice of Privacy Practices is acknowledged.
+    pub npp_ok: RwSignal<bool>,
+    /// A message for the sign-in page (why the session ended).
+    pub notice: RwSignal<Option<String>>,
+    /// The idle warning's deadline (wall-clock ms) while it is shown.
+    pub warning: RwSignal<Option<u64>>,
+}
+
+/// The portal's state from the context.
+///
+/// # Panics
+/// Outside the app (no context): a programming error.
+#[must_use]
+#[allow(clippy::expect_used, reason = "every component runs inside App, which provides it")]
+pub fn portal() -> Portal {
+    use_context::<Portal>().expect("Portal context is provided by App")
+}
+
+/// Mounts the app into `<body>`, replacing the loading message.
+pub fn mount() {
+    if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(routes::App);
+}
+
+/// Lets the browser paint (a progress message, say) before wasm blocks the main thread with
+/// Argon2id or a run of decryptions.
+pub async fn paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The value of an `<input>` by node reference (empty if it is not mounted).
+#[must_use]
+pub fn input_value(node: NodeRef<leptos::html::Input>) -> String {
+    node.get_untracked().map(|i| i.value()).unwrap_or_default()
+}
+
+/// Clears an `<input>` (a password, once it has been used).
+pub fn clear_input(node: NodeRef<leptos::html::Input>) {
+    if let Some(input) = node.get_untracked() {
+        input.set_value("");
+    }
+}

@@ -1,0 +1,53 @@
+//! What to tell the user when a call fails: the API's problem types in plain language, each
+//! with what to do next.
+
+use bizing_sdk::ClientError;
+
+/// A message for `error`, for an inline alert.
+#[must_use]
+pub fn message(error: &ClientError) -> String {
+    if let ClientError::Network(_) = error {
+        return "The portal cannot reach the clinic's server. Check your connection, then try again.".into();
+    }
+    let Some(problem) = error.problem() else {
+        return format!("Something went wrong in the portal ({error}). Reload the page and try again.");
+    };
+    let text = match problem.slug() {
+        Some("wrong-credentials") => "That email and password do not match an account. Check both and try again.",
+        Some("account-locked") => {
+            "This account is locked for 15 minutes after too many failed attempts. Wait, then try again, or call the clinic."
+        }
+        Some("wrong-code") => {
+            "That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes."
+        }
+        Some("code-already-used") => {
+            "That code was already used. Wait for your authenticator app to show a new code, then enter it."
+        }
+        Some("account-exists") => "An account with this email already exists. Sign in instead.",
+        Some("not-signed-in" | "session-expired") => "Your session has ended. Sign in again.",
+        Some("mfa-required") => "Finish signing in with your second factor first.",
+        Some("npp-acknowledgment-required" | "npp-outdated") => {
+            "The clinic's privacy notice changed. Read and acknowledge the current notice to continue."
+        }
+        Some("no-enrollment") => "Start the authenticator set-up again.",
+        Some("rate-limited") => {
+            return match problem.retry_after {
+                Some(seconds) => format!("Too many requests. Wait {seconds} seconds, then try again."),
+                None => "Too many requests. Wait a minute, then try again.".into(),
+            };
+        }
+        _ => {
+            return match &problem.detail {
+                Some(detail) => format!("{}: {detail}.", problem.title),
+                None => format!("{} (error {}). Try again, or call the clinic.", problem.title, problem.status),
+            };
+        }
+    };
+    text.to_owned()
+}
+
+/// Whether `error` means the server no longer knows this session.
+#[must_use]
+pub fn session_gone(error: &ClientError) -> bool {
+    error.is_problem("not-signed-in") || error.is_problem("session-expired") || error.is_problem("mfa-required")
+}

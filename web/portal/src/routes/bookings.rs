@@ -1,0 +1,181 @@
+//! My bookings: upcoming and past, in the clinic's time, with notes opened here with the
+//! patient's key (the server holds only the sealed envelopes).
+
+use bizing_core::api::{Booking, BookingStatus};
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::routes::sign_in::ErrorAndProgress;
+use crate::{format, paint, portal, problems, session};
+
+/// A note's state on this page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Note {
+    None,
+    Sealed,
+    Open(String),
+    Unreadable,
+}
+
+/// Notes opened between two repaints of the progress bar.
+const NOTES_PER_FRAME: usize = 4;
+
+/// Opens a booking's note with the session's key pair.
+fn open_note(booking: &Booking) -> Note {
+    let Some(sealed) = &booking.note else { return Note::None };
+    let context = js_sys::Object::new();
+    for (name, value) in [
+        ("tenantId", JsValue::from_str(&booking.tenant_id)),
+        ("bookingId", JsValue::from_str(&booking.id)),
+        ("field", JsValue::from_str("note")),
+        ("schemaVersion", JsValue::from_f64(1.0)),
+    ] {
+        let _ = js_sys::Reflect::set(&context, &JsValue::from_str(name), &value);
+    }
+    let Ok(envelope) = bizing_sdk::Envelope::parse(JsValue::from_str(sealed)) else { return Note::Unreadable };
+    match session::with_key(|key| envelope.open_text(key, context.unchecked_ref())) {
+        Some(Ok(text)) => Note::Open(text),
+        _ => Note::Unreadable,
+    }
+}
+
+/// The bookings page.
+#[component]
+pub fn Bookings() -> impl IntoView {
+    let state = portal();
+    let bookings = RwSignal::new(None::<Vec<(Booking, Note)>>);
+    let busy = RwSignal::new(Some("Loading your bookings…"));
+    let error = RwSignal::new(None::<String>);
+    // Notes opened so far, of how many.
+    let progress = RwSignal::new((0usize, 0usize));
+
+    leptos::task::spawn_local(async move {
+        let result = session::client().bookings().await;
+        busy.set(None);
+        let list = match result {
+            Ok(response) => response.bookings,
+            Err(e) if problems::session_gone(&e) => return session::end(state, &problems::message(&e), false),
+            Err(e) => return error.set(Some(problems::message(&e))),
+        };
+        let mut rows: Vec<(Booking, Note)> = list.into_iter().map(|b| (b, Note::Sealed)).collect::<Vec<_>>();
+        for (b, n) in &mut rows {
+            if b.note.is_none() {
+                *n = Note::None;
+            }
+        }
+        let total = rows.iter().filter(|(_, n)| *n == Note::Sealed).count();
+        progress.set((0, total));
+        bookings.set(Some(rows.clone()));
+        let mut done = 0;
+        for i in 0..rows.len() {
+            if rows[i].1 != Note::Sealed {
+                continue;
+            }
+            // The page may have been left (sign-out, time-out): stop opening notes.
+            if state.account.get_untracked().is_none() {
+                return;
+            }
+            rows[i].1 = open_note(&rows[i].0);
+            done += 1;
+            if done % NOTES_PER_FRAME == 0 || done == total {
+                progress.set((done, total));
+                bookings.set(Some(rows.clone()));
+                paint().await;
+            }
+        }
+    });
+
+    let now = js_sys::Date::now();
+    let upcoming = move || {
+        bookings
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(b, _)| format::epoch_ms(&b.end) >= now)
+            .collect::<Vec<_>>()
+    };
+    let past = move || {
+        let mut past: Vec<_> =
+            bookings.get().unwrap_or_default().into_iter().filter(|(b, _)| format::epoch_ms(&b.end) < now).collect();
+        past.reverse();
+        past
+    };
+
+    view! {
+        <section aria-labelledby="page-title">
+            <h1 id="page-title" tabindex="-1">"My bookings"</h1>
+            {move || state.account.get().map(|a| view! { <p class="lead">"Signed in as " {a.name} "."</p> })}
+            <ErrorAndProgress error busy />
+            {move || {
+                let (done, total) = progress.get();
+                (total > 0 && done < total).then(|| view! {
+                    <div class="progress" role="status">
+                        <label for="notes-progress">"Opening your notes on this device: " {done} " of " {total}</label>
+                        <progress id="notes-progress" max=total value=done></progress>
+                    </div>
+                })
+            }}
+            {move || {
+                let (done, total) = progress.get();
+                (total > 0 && done == total).then(|| view! {
+                    <p class="visually-hidden" role="status">{format!("{total} notes opened.")}</p>
+                })
+            }}
+            <Show when=move || bookings.get().is_some()>
+                <h2>"Upcoming"</h2>
+                <BookingList rows=Signal::derive(upcoming) empty="You have no upcoming bookings." />
+                <h2>"Past"</h2>
+                <BookingList rows=Signal::derive(past) empty="You have no past bookings." />
+            </Show>
+        </section>
+    }
+}
+
+/// A list of bookings as cards.
+#[component]
+fn BookingList(
+    /// The bookings with their notes' state.
+    rows: Signal<Vec<(Booking, Note)>>,
+    /// What to say when there are none.
+    empty: &'static str,
+) -> impl IntoView {
+    view! {
+        {move || {
+            let rows = rows.get();
+            if rows.is_empty() {
+                return view! { <p class="empty">{empty}</p> }.into_any();
+            }
+            view! {
+                <ul class="bookings">
+                    {rows.into_iter().map(|(b, note)| {
+                        let cancelled = b.status == BookingStatus::Cancelled;
+                        let when = format!("{}–{}", format::clinic_date_time(&b.start), format::clinic_time(&b.end));
+                        let zone = format!("clinic time, {}", format::offset_label(&b.start));
+                        view! {
+                            <li class="booking" class:cancelled=cancelled>
+                                <h3>{b.service_name.clone()}</h3>
+                                <dl>
+                                    <dt>"When"</dt>
+                                    <dd><time datetime=b.start.clone()>{when}</time> " " <span class="hint">"(" {zone} ")"</span></dd>
+                                    <dt>"With"</dt>
+                                    <dd>{b.provider_name.clone()}</dd>
+                                    <dt>"Status"</dt>
+                                    <dd>{if cancelled { "Cancelled" } else { "Booked" }}</dd>
+                                    <dt>"Your note"</dt>
+                                    <dd class="note">{match note {
+                                        Note::None => view! { <span class="hint">"No note"</span> }.into_any(),
+                                        Note::Sealed => view! { <span class="hint">"Opening…"</span> }.into_any(),
+                                        Note::Open(text) => view! { <p class="note-text">{text}</p> }.into_any(),
+                                        Note::Unreadable => view! {
+                                            <span class="error-inline">"This note could not be opened with your key. Call the clinic if this persists."</span>
+                                        }.into_any(),
+                                    }}</dd>
+                                </dl>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}

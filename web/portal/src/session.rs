@@ -1,0 +1,140 @@
+//! The signed-in session's secrets: the API client (the browser keeps the HttpOnly session
+//! cookie), the personal key pair unwrapped at sign-in, and the idle timer. They live in wasm
+//! memory only, outside the reactive graph, so ending the session drops them in one place.
+
+use std::cell::RefCell;
+
+use bizing_core::IdleOutput;
+use bizing_sdk::{BookingClient, IdleTimer, KeyPair};
+use leptos::prelude::*;
+
+use crate::routes::Route;
+use crate::{Account, Portal};
+
+/// The default idle timeout (the server's too): 15 minutes, warned 2 minutes before.
+const TIMEOUT_MS: u64 = bizing_core::idle::DEFAULT_TIMEOUT_MS;
+const WARN_BEFORE_MS: u64 = bizing_core::idle::DEFAULT_WARN_BEFORE_MS;
+
+#[derive(Default)]
+struct Secrets {
+    client: Option<BookingClient>,
+    key: Option<KeyPair>,
+    timer: Option<IdleTimer>,
+}
+
+thread_local! {
+    static SECRETS: RefCell<Secrets> = RefCell::default();
+}
+
+/// The API client (same origin; one per page, shared by every call).
+#[must_use]
+#[allow(clippy::expect_used, reason = "an empty base URL is valid in a browser page")]
+pub fn client() -> BookingClient {
+    SECRETS.with(|s| {
+        s.borrow_mut()
+            .client
+            .get_or_insert_with(|| BookingClient::new("").expect("same-origin client in a page"))
+            .clone()
+    })
+}
+
+/// Keeps the key pair the sign-in or registration unwrapped (zeroized when the session ends).
+pub fn set_key(key: KeyPair) {
+    SECRETS.with(|s| s.borrow_mut().key = Some(key));
+}
+
+/// Runs `f` with the personal key pair, if the session has one.
+pub fn with_key<T>(f: impl FnOnce(&KeyPair) -> T) -> Option<T> {
+    SECRETS.with(|s| s.borrow().key.as_ref().map(f))
+}
+
+/// The idle timeout for this page: the default, or shorter when the page's address asks for
+/// it with `?idle=MS` (the end-to-end tests do). Only ever shorter, so the flag cannot keep a
+/// session open longer than the policy allows.
+#[must_use]
+pub fn idle_config() -> bizing_core::IdleConfig {
+    let requested = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| {
+            q.trim_start_matches('?')
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("idle=").and_then(|v| v.parse::<u64>().ok()))
+        })
+        .filter(|ms| *ms >= 2_000);
+    let timeout = requested.map_or(TIMEOUT_MS, |ms| ms.min(TIMEOUT_MS));
+    let warn = WARN_BEFORE_MS.min(timeout / 2);
+    bizing_core::IdleConfig::new(timeout, warn).unwrap_or_default()
+}
+
+/// Completes the sign-in: the account is shown, the idle timer starts.
+pub fn signed_in(portal: Portal, account: Account, npp_ok: bool) {
+    stop_timer();
+    let callback = std::rc::Rc::new(move |output: IdleOutput| match output {
+        IdleOutput::Warn { deadline_ms, .. } => portal.warning.set(Some(deadline_ms)),
+        IdleOutput::Extend { .. } => portal.warning.set(None),
+        IdleOutput::TimeOut { reason } => {
+            let why = if reason == bizing_core::TimeoutReason::Idle {
+                "You were signed out because the portal was not used for a while. Your notes were removed from this page. Sign in again to continue."
+            } else {
+                "You were signed out in another tab. Sign in again to continue."
+            };
+            end(portal, why, false);
+        }
+        _ => {}
+    });
+    let timer = IdleTimer::start(idle_config(), bizing_sdk::idle_timer::DEFAULT_CHANNEL, callback).ok();
+    SECRETS.with(|s| s.borrow_mut().timer = timer);
+    portal.npp_ok.set(npp_ok);
+    portal.notice.set(None);
+    portal.account.set(Some(account));
+}
+
+/// "Stay signed in".
+pub fn extend() {
+    SECRETS.with(|s| {
+        if let Some(timer) = &s.borrow().timer {
+            timer.extend();
+        }
+    });
+}
+
+fn stop_timer() {
+    let timer = SECRETS.with(|s| s.borrow_mut().timer.take());
+    if let Some(timer) = timer {
+        timer.stop();
+    }
+}
+
+/// Ends the session: the key pair is zeroized and dropped, the pages holding PHI are
+/// unmounted (their signals go with them), the server session is ended, and the sign-in page
+/// shows `why`. With `tell_other_tabs`, the other tabs of this origin sign out too.
+pub fn end(portal: Portal, why: &str, tell_other_tabs: bool) {
+    let (timer, key) = SECRETS.with(|s| {
+        let mut s = s.borrow_mut();
+        (s.timer.take(), s.key.take())
+    });
+    if let Some(timer) = timer {
+        if tell_other_tabs {
+            // Tells the other tabs, zeroizes every key the SDK handed out, stops.
+            timer.logout();
+        } else {
+            timer.stop();
+        }
+    }
+    if let Some(key) = key {
+        key.zeroize();
+    }
+    bizing_sdk::zeroize_keys();
+    portal.warning.set(None);
+    portal.account.set(None);
+    portal.npp_ok.set(false);
+    portal.notice.set(Some(why.to_owned()));
+    portal.route.set(Route::SignIn);
+    crate::routes::navigate(Route::SignIn);
+    let client = client();
+    leptos::task::spawn_local(async move {
+        // The client zeroizes its keys and forgets the session whatever the answer; the
+        // server's own idle limit ends a session this request cannot reach.
+        let _ = client.logout().await;
+    });
+}
