@@ -97,6 +97,145 @@ pub(crate) fn run(root: &Path) -> Result<(), Failure> {
     print_sizes(root, &bindgen_wasm)
 }
 
+/// Where the built web apps go, under cargo's target directory: `bizing-server --static`
+/// serves `<this>/portal` at `/portal/`.
+const WEB_DIR: &str = "web";
+/// The portal's static sources: `index.html`, `start.js` and `portal.css` templates.
+const PORTAL_STATIC: &str = "web/portal/static";
+
+pub(crate) fn portal_main(root: &Path) -> ExitCode {
+    match portal(root) {
+        Ok(web_root) => {
+            println!("     serve it with: bizing-server --static {}", web_root.display());
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            println!("FAIL build-portal: {}", failure.what());
+            println!("     what to do: {}", failure.hint());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the patient portal (`web/portal`) into `<target>/web/portal/` and returns the web
+/// root to pass to `bizing-server --static`: the wasm built size-first, wasm-bindgen's
+/// `--target web` glue, `wasm-opt -Oz`, then every file a browser caches renamed with a hash
+/// of its content (`portal-<hash>.wasm`, ...), so the server can cache them for a year, and an
+/// `index.html` (revalidated on every load) that names them. No inline script or style: the
+/// server's CSP forbids both.
+pub(crate) fn portal(root: &Path) -> Result<PathBuf, Failure> {
+    setup::wasm_target(root)?;
+    setup::wasm_bindgen_cli(root)?;
+    setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
+    Cmd::cargo(root)
+        .args(["build", "-p", "bizing-portal", "--bin", "bizing-portal", "--target", WASM_TARGET])
+        .args(["--profile", PROFILE, "--locked"])
+        .hint("see the compiler errors above; `cargo check -p bizing-portal --target wasm32-unknown-unknown` is faster")
+        .run()?;
+    let target = target_dir(root)?;
+    let wasm = target.join(WASM_TARGET).join(PROFILE).join("bizing-portal.wasm");
+    let web_root = target.join(WEB_DIR);
+    let staging = web_root.join(".portal-bindgen");
+    let out = web_root.join("portal");
+    for dir in [&staging, &out] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
+        }
+    }
+    Cmd::new(root, "wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--omit-default-module-path", "--out-name", "portal"])
+        .arg("--out-dir")
+        .arg(&staging)
+        .arg(&wasm)
+        .hint("run `cargo xtask test --only setup` to install the wasm-bindgen CLI matching Cargo.lock")
+        .run()?;
+    let bindgen_wasm = staging.join("portal_bg.wasm");
+    let optimised = staging.join("portal_bg.opt.wasm");
+    Cmd::new(root, &tool(root, "wasm-opt").to_string_lossy())
+        .arg("-Oz")
+        .args(WASM_FEATURES.iter().copied())
+        .args(["--strip-debug", "--strip-producers"])
+        .arg(&bindgen_wasm)
+        .arg("-o")
+        .arg(&optimised)
+        .hint("if wasm-opt rejects a feature, add its --enable flag to WASM_FEATURES in xtask/src/build.rs")
+        .run()?;
+
+    std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
+    let read = |path: &Path| std::fs::read(path).map_err(|e| io_failure("read", path, &e));
+    let read_text = |path: &Path| std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e));
+    let write = |name: &str, bytes: &[u8]| {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))
+    };
+    let sources = root.join(PORTAL_STATIC);
+    let wasm_name = hashed_name("portal", "wasm", &read(&optimised)?);
+    write(&wasm_name, &read(&optimised)?)?;
+    let glue = read(&staging.join("portal.js"))?;
+    let glue_name = hashed_name("portal", "js", &glue);
+    write(&glue_name, &glue)?;
+    // wasm-bindgen's inline JavaScript snippets, imported by the glue by path.
+    let snippets = staging.join("snippets");
+    if snippets.is_dir() {
+        copy_tree(&snippets, &out.join("snippets"))?;
+    }
+    let start = read_text(&sources.join("start.js"))?.replace("{{GLUE}}", &glue_name).replace("{{WASM}}", &wasm_name);
+    let start_name = hashed_name("start", "js", start.as_bytes());
+    write(&start_name, start.as_bytes())?;
+    let css = read(&sources.join("portal.css"))?;
+    let css_name = hashed_name("portal", "css", &css);
+    write(&css_name, &css)?;
+    let index = read_text(&sources.join("index.html"))?.replace("{{CSS}}", &css_name).replace("{{START}}", &start_name);
+    write("index.html", index.as_bytes())?;
+    std::fs::remove_dir_all(&staging).map_err(|e| io_failure("remove", &staging, &e))?;
+
+    let first_load: Vec<PathBuf> =
+        ["index.html", &css_name, &start_name, &glue_name, &wasm_name].iter().map(|name| out.join(name)).collect();
+    let (raw, gz) = gzip_sizes(root, &first_load)?;
+    println!(
+        "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {})",
+        out.strip_prefix(root).unwrap_or(&out).display(),
+        kib(raw),
+        kib(gz)
+    );
+    Ok(web_root)
+}
+
+/// `stem-<16 hex digits of FNV-1a 64>.ext`: a cache-busting name (not a security
+/// property; the server only needs names that change when the content does).
+fn hashed_name(stem: &str, ext: &str, content: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in content {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{stem}-{hash:016x}.{ext}")
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(to).map_err(|e| io_failure("create", to, &e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| io_failure("read", from, &e))? {
+        let entry = entry.map_err(|e| io_failure("read", from, &e))?;
+        let (source, dest) = (entry.path(), to.join(entry.file_name()));
+        if source.is_dir() {
+            copy_tree(&source, &dest)?;
+        } else {
+            std::fs::copy(&source, &dest).map_err(|e| io_failure("copy", &source, &e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Raw and gzipped (level 9) total size of `files`, measured with Node's zlib.
+fn gzip_sizes(root: &Path, files: &[PathBuf]) -> Result<(u64, u64), Failure> {
+    let script = "const fs = require('node:fs'), zlib = require('node:zlib'); let raw = 0, gz = 0;\
+                  for (const f of process.argv.slice(1)) { const b = fs.readFileSync(f); raw += b.length; \
+                  gz += zlib.gzipSync(b, { level: 9 }).length; } console.log(raw + ' ' + gz);";
+    let out = Cmd::new(root, "node").args(["-e", script]).args(files).hint("install Node.js 20+").output()?;
+    let mut numbers = out.split_whitespace().map(|n| n.parse::<u64>().unwrap_or_default());
+    Ok((numbers.next().unwrap_or_default(), numbers.next().unwrap_or_default()))
+}
+
 /// Drops the glue's loader declarations (`InitInput`, `initSync`, the default `init`) from
 /// its `.d.ts`. The package's entry points load the wasm themselves and do not re-export
 /// them, and they name DOM types (`RequestInfo`, `Response`, `BufferSource`), which would
@@ -181,7 +320,10 @@ fn target_dir(root: &Path) -> Result<PathBuf, Failure> {
 }
 
 fn io_failure(action: &str, path: &Path, error: &std::io::Error) -> Failure {
-    Failure::new(format!("cannot {action} {}: {error}", path.display()), "check the permissions of pkg/dist")
+    Failure::new(
+        format!("cannot {action} {}: {error}", path.display()),
+        "check the permissions of the output directory (pkg/dist or target/web)",
+    )
 }
 
 #[cfg(test)]
@@ -204,5 +346,16 @@ mod tests {
         // Output without the marker means wasm-bindgen changed: fail loudly, not silently.
         assert!(trim_loader_types(&dts).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hashed_names_change_with_the_content() {
+        let a = hashed_name("portal", "wasm", b"one");
+        assert_eq!(a, hashed_name("portal", "wasm", b"one"));
+        assert_ne!(a, hashed_name("portal", "wasm", b"two"));
+        // The server caches names with a run of at least 8 hex digits after a dash forever.
+        let hash = a.strip_prefix("portal-").and_then(|r| r.strip_suffix(".wasm")).unwrap();
+        assert_eq!(hash.len(), 16);
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 }

@@ -23,15 +23,18 @@ usage: cargo xtask <command> [options]
 commands:
   build                            build the npm package @bizing/booking-sdk into pkg/dist
                                    (wasm, wasm-bindgen glue and types, wasm-opt -Oz)
+  build-portal                     build the patient portal into target/web/portal (wasm,
+                                   wasm-opt -Oz, content-hashed names, index.html)
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
-                                   npm-package browser interop
+                                   npm-package browser portal interop
   bench [--only envelope|server]   time seal/open natively and as wasm in Node, measure the
                                    wasm size, and load the server with wrk (booking create
                                    and list vs a trivial axum handler); writes
                                    target/bench/report.json
-  demo                             start the reference server with a demo clinic on
-                                   http://127.0.0.1:8080 and print the demo accounts
+  demo                             build the portal and start the reference server with a
+                                   demo clinic on http://127.0.0.1:8080 (portal at /portal/)
+                                   and print the demo accounts
   help                             this text
 ";
 
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("test") => test::main(&root, args.get(1..).unwrap_or_default()),
         Some("build") if args.len() == 1 => build::main(&root),
+        Some("build-portal") if args.len() == 1 => build::portal_main(&root),
         Some("bench") => bench::main(&root, args.get(1..).unwrap_or_default()),
         Some("demo") if args.len() == 1 => demo(&root),
         None | Some("help" | "--help" | "-h") => {
@@ -60,15 +64,25 @@ fn workspace_root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
-/// Builds and starts the reference server with the demo clinic (data kept in
-/// `target/demo/`, so accounts survive restarts). The portal and widget join it as they land.
+/// Builds the portal, then builds and starts the reference server with the demo clinic (data
+/// kept in `target/demo/`, so accounts survive restarts), serving the portal at `/portal/`.
 fn demo(root: &Path) -> ExitCode {
     let dir = root.join("target").join("demo");
     if let Err(e) = std::fs::create_dir_all(&dir) {
         println!("FAIL demo: cannot create {}: {e}", dir.display());
         return ExitCode::FAILURE;
     }
+    println!("==> demo: building the patient portal");
+    let web_root = match build::portal(root) {
+        Ok(web_root) => web_root,
+        Err(failure) => {
+            println!("FAIL demo: {}", failure.what());
+            println!("     what to do: {}", failure.hint());
+            return ExitCode::FAILURE;
+        }
+    };
     println!("==> demo: building and starting the reference server (Ctrl-C stops it)");
+    println!("     the patient portal: http://127.0.0.1:8080/portal/");
     let database = format!("sqlite://{}", dir.join("bizing.db").display());
     let key = dir.join("master.key");
     let result = cmd::Cmd::cargo(root)
@@ -76,6 +90,8 @@ fn demo(root: &Path) -> ExitCode {
         .args(["--database", &database])
         .arg("--master-key-file")
         .arg(&key)
+        .arg("--static")
+        .arg(&web_root)
         .hint("see the error above; is port 8080 already in use?")
         .run();
     match result {
