@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use crate::cmd::{Cmd, Failure, on_path};
 
 /// Directories whose npm dependencies the tests need, relative to the workspace root.
-pub(crate) const NPM_DIRS: &[&str] = &["tests/interop", "tests/browser", JS_TOOLS_DIR];
+pub(crate) const NPM_DIRS: &[&str] = &["tests/interop", "tests/browser", "tests/portal", JS_TOOLS_DIR];
 
 /// The pinned JavaScript tools the build and the package tests run: wasm-opt (binaryen),
 /// tsc, Deno, workerd and playwright-core.
@@ -28,6 +28,8 @@ pub(crate) fn run(root: &Path) -> Result<(), Failure> {
     wasm_target(root)?;
     wasm_bindgen_cli(root)?;
     chromium(root)?;
+    // The portal tests tamper with the server's SQLite database through the CLI.
+    debian_packages(root, &[("/usr/bin/sqlite3", "sqlite3")])?;
     npm_dirs(root)?;
     python_venv(root)
 }

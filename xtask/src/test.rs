@@ -24,11 +24,13 @@ const STAGES: &[Stage] = &[
     Stage { name: "wasm-browser", run: wasm_browser },
     Stage { name: "npm-package", run: npm_package },
     Stage { name: "browser", run: browser },
+    Stage { name: "portal", run: portal },
     Stage { name: "interop", run: interop },
 ];
 
 const INTEROP_DIR: &str = "tests/interop";
 const BROWSER_DIR: &str = "tests/browser";
+const PORTAL_DIR: &str = "tests/portal";
 const NPM_PACKAGE_TESTS: &str = "tests/npm/run.mjs";
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
@@ -192,6 +194,43 @@ fn browser(root: &Path) -> Result<(), Failure> {
         .hint(format!(
             "see the failing cases above (marked ✖); if playwright-core is missing, run \
              `cargo xtask test --only setup`; Chromium must be at /usr/bin/chromium ({BROWSER_DIR})"
+        ))
+        .run()
+}
+
+/// The patient portal end to end: builds the portal (`cargo xtask build-portal`), the npm
+/// package (the tests book "through the API" with it from Node) and `bizing-server`, then
+/// runs tests/portal in headless Chromium against `bizing-server --demo --static` on a free
+/// port with a fresh database (the tests start it).
+fn portal(root: &Path) -> Result<(), Failure> {
+    let web_root = build::portal(root)?;
+    build::run(root)?;
+    let out = Cmd::cargo(root)
+        .args([
+            "build",
+            "-p",
+            "bizing-server",
+            "--bin",
+            "bizing-server",
+            "--locked",
+            "--message-format=json-render-diagnostics",
+        ])
+        .hint("see the compiler errors above")
+        .output()?;
+    let server = out
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "bizing-server")
+        .find_map(|m| m["executable"].as_str().map(str::to_owned))
+        .ok_or_else(|| Failure::new("cargo build -p bizing-server named no executable", "this is a bug in xtask"))?;
+    Cmd::new(root, "node")
+        .in_dir(root, PORTAL_DIR)
+        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+        .env("BIZING_SERVER", server)
+        .env("BIZING_WEB_ROOT", web_root.to_string_lossy())
+        .hint(format!(
+            "see the failing cases above (marked ✖); rerun with `cargo xtask test --only portal`; if a \
+             module is missing, run `cargo xtask test --only setup` ({PORTAL_DIR})"
         ))
         .run()
 }

@@ -1,0 +1,327 @@
+// The patient portal end to end: headless Chromium against a real bizing-server --demo
+// serving the built portal. The tests run in order on one server; each registers the
+// patients it needs, so each can be run alone (`node --test --test-name-pattern=...`).
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { after, before, test } from "node:test";
+
+import { apiSignIn, bookWithNote, checkA11y, launch, newPage, sqlite, startServer, totpCode } from "./harness.mjs";
+
+const NOTE = "Left knee pain since March; ibuprofen helps a little.";
+const NPP_TEXT =
+  "NOTICE OF PRIVACY PRACTICES\n\nThis notice describes how medical information about you may be used and disclosed, and how you can get access to this information.\n\nYou may ask us to correct your record, and you may ask who has seen it.";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const heading = (page) => page.locator("h1#page-title");
+
+/** Opens the portal in a new browser context (a new "device"). */
+async function openPortal(query = "") {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${server.url}/portal/${query}`);
+  await heading(page).waitFor();
+  return { context, page };
+}
+
+/** Signs in through the page: password, then a TOTP code or a recovery code. */
+async function signIn(page, { email, password }, second) {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#signin-code").waitFor({ timeout: 30_000 });
+  if (second.recoveryCode) {
+    await page.getByRole("button", { name: "Use a recovery code instead" }).click();
+    await page.locator("#signin-code").fill(second.recoveryCode);
+  } else {
+    await page.locator("#signin-code").fill(second.code);
+  }
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+let nppPublished = false;
+
+/** The admin publishes the clinic's notice through the API, from a page signed in as admin. */
+async function publishNpp() {
+  if (nppPublished) return;
+  const { context, page } = await openPortal();
+  await signIn(page, server.accounts.admin, { code: totpCode(server.accounts.admin.totpSecret) });
+  await page.getByRole("heading", { name: "Signed in" }).waitFor();
+  const status = await page.evaluate(async (text) => {
+    const response = await fetch("/api/npp", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text }),
+    });
+    return response.status;
+  }, NPP_TEXT);
+  assert.equal(status, 201, "the admin published the notice");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await context.close();
+  nppPublished = true;
+}
+
+/**
+ * Registers a new patient through the page, up to the notice (acknowledged unless told
+ * otherwise). Returns what the patient saw: email, password, secret, codes.
+ */
+async function registerPatient(page, { name = "Pat Example", acknowledge = true, a11y = false } = {}) {
+  const email = `patient-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
+  const password = "correct horse battery staple";
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await heading(page).filter({ hasText: "Create your account" }).waitFor();
+  if (a11y) await checkA11y(page, "register: details");
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByLabel("Password again").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  // Argon2id runs in the page; the enrollment step follows.
+  const secretText = page.locator("#totp-secret");
+  await secretText.waitFor({ timeout: 60_000 });
+  await assert.doesNotReject(page.locator("img.qr").waitFor());
+  if (a11y) await checkA11y(page, "register: authenticator");
+  const secret = (await secretText.textContent()).replace(/\s+/g, "");
+  assert.match(secret, /^[A-Z2-7]{32}$/, "a 160-bit base32 secret is shown");
+  await page.getByLabel("6-digit code from the app").fill(totpCode(secret));
+  const usedStep = Math.floor(Date.now() / 30_000);
+  await page.getByRole("button", { name: "Confirm" }).click();
+  const codeItems = page.locator(".recovery-codes code");
+  await codeItems.first().waitFor();
+  const codes = await codeItems.allTextContents();
+  assert.equal(codes.length, 10, "ten recovery codes are shown");
+  if (a11y) await checkA11y(page, "register: recovery codes");
+  await page.getByLabel("I have saved my recovery codes").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await heading(page).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
+  if (acknowledge) {
+    await page.getByLabel("I have read the Notice of Privacy Practices").check();
+    await page.getByRole("button", { name: "Acknowledge and continue" }).click();
+    await heading(page).filter({ hasText: "My bookings" }).waitFor();
+  }
+  return { email, password, secret, codes, usedStep };
+}
+
+/** Whether the server still knows this page's session. */
+const apiStatus = (page) => page.evaluate(async () => (await fetch("/api/me")).status);
+
+test("patient journey: register with MFA, acknowledge the notice, read a decrypted note and a verified access log, sign out, sign in with a recovery code", async () => {
+  await publishNpp();
+  const { context, page } = await openPortal();
+  await checkA11y(page, "sign in");
+
+  // Registration: the download offers the codes as a file made in the page.
+  const email = `journey-${Date.now()}@example.test`;
+  const password = "correct horse battery staple";
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await checkA11y(page, "register: details");
+  await page.getByLabel("Full name").fill("Jordan Journey");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByLabel("Password again").fill("not the same password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("alert").filter({ hasText: "not the same" }).waitFor();
+  await page.getByLabel("Password again").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.locator("#totp-secret").waitFor({ timeout: 60_000 });
+  await checkA11y(page, "register: authenticator");
+  const secret = (await page.locator("#totp-secret").textContent()).replace(/\s+/g, "");
+  await page.getByLabel("6-digit code from the app").fill(totpCode(secret, Date.now() - 120_000));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+  await page.getByLabel("6-digit code from the app").fill(totpCode(secret));
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.locator(".recovery-codes code").first().waitFor();
+  const codes = await page.locator(".recovery-codes code").allTextContents();
+  assert.equal(codes.length, 10);
+  await checkA11y(page, "register: recovery codes");
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download as a text file" }).click(),
+  ]);
+  const file = await readFile(await download.path(), "utf8");
+  for (const code of codes) assert.ok(file.includes(code), "the download holds every code");
+  const next = page.getByRole("button", { name: "Continue" });
+  assert.equal(await next.isDisabled(), true, "continuing needs the codes saved");
+  await page.getByLabel("I have saved my recovery codes").check();
+  await next.click();
+
+  // The notice gates everything else.
+  await heading(page).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
+  await page.getByText("how medical information about you may be used").waitFor();
+  await checkA11y(page, "notice");
+  await page.evaluate(() => (location.hash = "#/bookings"));
+  await page.waitForTimeout(200);
+  assert.equal(await heading(page).textContent(), "Notice of Privacy Practices", "no way around the notice");
+  await page.getByLabel("I have read the Notice of Privacy Practices").check();
+  await page.getByRole("button", { name: "Acknowledge and continue" }).click();
+  await heading(page).filter({ hasText: "My bookings" }).waitFor();
+  await page.getByText("You have no upcoming bookings.").waitFor();
+
+  // A booking made through the API (the package in Node, signed in with a recovery code),
+  // its note sealed to the clinic and to the patient: the page opens it.
+  const { booking } = await bookWithNote(server.url, { email, password, recoveryCode: codes[0] }, NOTE);
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  await page.locator("[data-verdict]").waitFor({ timeout: 30_000 });
+  await page.getByRole("link", { name: "My bookings" }).click();
+  await page.locator(".note-text").filter({ hasText: NOTE }).waitFor({ timeout: 30_000 });
+  const card = page.locator(".booking").filter({ hasText: NOTE });
+  await card.getByText(booking.serviceName).waitFor();
+  await card.getByText(booking.providerName).waitFor();
+  await card.getByText(/clinic time, UTC/).waitFor();
+  await checkA11y(page, "bookings");
+
+  // Who accessed my records: verified in the page, the head kept (and nothing else).
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  const verdict = page.locator("[data-verdict]");
+  await verdict.waitFor({ timeout: 30_000 });
+  assert.equal(await verdict.getAttribute("data-verdict"), "verified", await verdict.textContent());
+  await page.locator(".access-events li").filter({ hasText: "your booking note" }).first().waitFor();
+  await checkA11y(page, "access log");
+  const stored = await page.evaluate(() => ({
+    local: Object.fromEntries(Object.entries(localStorage)),
+    session: sessionStorage.length,
+    cookies: document.cookie,
+    url: location.href,
+  }));
+  assert.deepEqual(Object.keys(stored.local), ["bizing-portal.access-log-head.demo-clinic"]);
+  assert.match(stored.local["bizing-portal.access-log-head.demo-clinic"], /^bzh1\.\d+\.[A-Za-z0-9_-]{43}$/);
+  assert.equal(stored.session, 0, "nothing in sessionStorage");
+  assert.equal(stored.cookies, "", "the session cookie is not readable by script");
+  for (const secretThing of [email, NOTE, password, secret, ...codes]) {
+    assert.ok(!stored.url.includes(secretThing), "nothing about the patient in the URL");
+    assert.ok(!page.consoleText.some((line) => line.includes(secretThing)), "nothing about the patient in the console");
+  }
+
+  // Sign out: the server session ends and the page is back at sign-in.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  await page.getByText("You signed out.").waitFor();
+  assert.equal(await page.locator(".note-text").count(), 0, "the note is gone from the page");
+  assert.equal(await apiStatus(page), 401, "the server session is over");
+
+  // Sign in with a recovery code: the one used by the API sign-in is spent; another works.
+  await signIn(page, { email, password }, { recoveryCode: codes[0] });
+  await page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+  await page.locator("#signin-code").fill(codes[1]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(".note-text").filter({ hasText: NOTE }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(page.errors, [], "no page errors");
+  await context.close();
+});
+
+test("sign-in problems are explained inline: wrong password, wrong or reused code, locked account", async () => {
+  const { patient, receptionist } = server.accounts;
+  const { context, page } = await openPortal();
+
+  await page.getByLabel("Email").fill(patient.email);
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("alert").filter({ hasText: "do not match" }).waitFor({ timeout: 30_000 });
+  await checkA11y(page, "sign in with an error");
+
+  // A code accepted once is refused the second time (the server accepts each step once).
+  const code = totpCode(patient.totpSecret);
+  await signIn(page, patient, { code });
+  await heading(page).filter({ hasText: /Notice of Privacy Practices|My bookings/ }).waitFor({ timeout: 30_000 });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  await signIn(page, patient, { code: code === "000000" ? "111111" : "000000" });
+  await page.getByRole("alert").filter({ hasText: "not right" }).waitFor();
+  await page.locator("#signin-code").fill(code);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").filter({ hasText: "already used" }).waitFor();
+  await context.close();
+
+  // Five failures lock the account; the page says so and what to do.
+  const second = await openPortal();
+  let locked = false;
+  for (let attempt = 0; attempt < 7 && !locked; attempt++) {
+    await second.page.getByLabel("Email").fill(receptionist.email);
+    await second.page.getByLabel("Password").fill(`wrong password ${attempt}`);
+    await second.page.getByRole("button", { name: "Continue" }).click();
+    // The page clears the previous message when the form is sent (Argon2id then takes a
+    // while), and shows the new answer.
+    await second.page.waitForFunction(() => document.querySelector("p.error")?.textContent === "");
+    const alert = second.page.getByRole("alert").filter({ hasText: /do not match|locked/ });
+    await alert.waitFor({ timeout: 30_000 });
+    locked = /locked/.test(await alert.textContent());
+  }
+  assert.ok(locked, "the account locks after repeated failures, and the page says so");
+  await second.context.close();
+});
+
+test("tampering with the access log in the database makes the page show verification failure", async () => {
+  await publishNpp();
+  // Another patient's entries, earlier in the clinic's log.
+  const other = await openPortal();
+  await registerPatient(other.page, { name: "Other Patient" });
+  await other.context.close();
+
+  const { context, page } = await openPortal();
+  await registerPatient(page, { name: "Tess Tamper" });
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  const verdict = page.locator("[data-verdict]");
+  await verdict.waitFor({ timeout: 30_000 });
+  assert.equal(await verdict.getAttribute("data-verdict"), "verified");
+  const me = await page.evaluate(async () => (await fetch("/api/me")).json());
+
+  // Rewrite an earlier leaf of someone else: the server still signs whatever it has, but the
+  // new tree is not an extension of the one this browser verified.
+  const changed = sqlite(
+    server.dbPath,
+    `UPDATE access_log SET leaf_hash = randomblob(32) WHERE leaf_index = (SELECT MIN(leaf_index) FROM access_log WHERE patient_id != '${me.userId.replace(/'/g, "''")}'); SELECT changes();`,
+  );
+  assert.equal(changed.trim(), "1", "one leaf rewritten");
+
+  await page.getByRole("link", { name: "My bookings" }).click();
+  await heading(page).filter({ hasText: "My bookings" }).waitFor();
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  const alarm = page.locator("[data-verdict=failed]");
+  await alarm.waitFor({ timeout: 30_000 });
+  assert.match(await alarm.textContent(), /failed verification/);
+  assert.equal(await page.locator(".access-events").count(), 0, "no unverified events are listed");
+  await checkA11y(page, "access log, failed");
+  await context.close();
+});
+
+test("idle timeout (shortened for the test): the warning takes focus, stay signed in works, then the page is wiped and the server session ended", async () => {
+  await publishNpp();
+  // ?idle= can only shorten the timeout: 8 s here, warned 4 s before.
+  const { context, page } = await openPortal("?idle=8000");
+  const { email, password, codes } = await registerPatient(page, { name: "Ida Idle" });
+  await bookWithNote(server.url, { email, password, recoveryCode: codes[0] }, NOTE);
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  await page.getByRole("link", { name: "My bookings" }).click();
+  await page.locator(".note-text").filter({ hasText: NOTE }).waitFor({ timeout: 30_000 });
+
+  const dialog = page.getByRole("alertdialog");
+  await dialog.waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => document.activeElement?.id === "idle-stay");
+  assert.match(await dialog.textContent(), /signed out in \d+:\d\d/);
+  await checkA11y(page, "idle warning");
+  await page.keyboard.press("Enter"); // "Stay signed in" has focus
+  await dialog.waitFor({ state: "hidden" });
+  assert.equal(await apiStatus(page), 200, "still signed in");
+
+  // No activity now: the warning, then the time-out.
+  await dialog.waitFor({ timeout: 15_000 });
+  await page.getByText("not used for a while").waitFor({ timeout: 15_000 });
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  assert.equal(await page.locator(".note-text").count(), 0, "the note is gone from the page");
+  assert.equal(await page.getByText(NOTE).count(), 0);
+  await page.waitForFunction(async () => (await fetch("/api/me")).status === 401, null, { timeout: 10_000 });
+  await checkA11y(page, "signed out after the idle timeout");
+  await context.close();
+});
