@@ -1,8 +1,8 @@
 // Shared by the portal tests: a real bizing-server (--demo, --static with the built portal, a
 // fresh SQLite database in a temp dir, a free port), Debian's headless Chromium through
 // playwright-core, TOTP codes from an independent implementation (otpauth), axe-core, the
-// repository's built npm package for what the tests do "through the API" (publish a notice
-// as the admin, book with a sealed note), and the sqlite3 CLI to tamper with the database.
+// repository's built npm package for what the tests do "through the API" (book with a
+// sealed note), and the sqlite3 CLI to tamper with the database.
 //
 // `cargo xtask test --only portal` builds everything first and sets:
 //   BIZING_SERVER    the bizing-server binary
@@ -189,44 +189,6 @@ export async function apiSignIn(url, { email, password, totpSecret, recoveryCode
     }
   }
   return { client, keyPair };
-}
-
-/** The admin publishes a new Notice of Privacy Practices through the API. */
-export async function publishNpp(server, text) {
-  const { client } = await apiSignIn(server.url, server.accounts.admin);
-  const response = await fetchAs(client, server.url, "POST", "/api/npp", { text });
-  await client.logout();
-  return response;
-}
-
-/**
- * A raw call with a BookingClient's session: the package keeps the cookie in its memory
- * outside browsers, so this borrows it through a known call shape. The API has no admin
- * call in the client yet, so the request is made with fetch and the client's cookie.
- */
-async function fetchAs(client, url, method, path, body) {
-  // BookingClient outside a browser sends its cookies itself; intercept one request to
-  // learn the cookie header without exposing it anywhere else.
-  const original = globalThis.fetch;
-  let cookie = null;
-  globalThis.fetch = (request, init) => {
-    cookie = request.headers.get("cookie");
-    return original(request, init);
-  };
-  try {
-    await client.me();
-  } finally {
-    globalThis.fetch = original;
-  }
-  assert.ok(cookie, "the client has a session cookie");
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: { "content-type": "application/json", accept: "application/json", cookie },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
 }
 
 /** Books the first free slot with a note sealed to the clinic key and the patient's key. */

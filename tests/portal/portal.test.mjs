@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
-import { apiSignIn, bookWithNote, checkA11y, launch, newPage, sqlite, startServer, totpCode } from "./harness.mjs";
+import { bookWithNote, checkA11y, launch, newPage, sqlite, startServer, totpCode } from "./harness.mjs";
 
 const NOTE = "Left knee pain since March; ibuprofen helps a little.";
 const NPP_TEXT =
