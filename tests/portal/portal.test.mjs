@@ -181,6 +181,10 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await card.getByText(booking.providerName).waitFor();
   await card.getByText(/clinic time, UTC/).waitFor();
   await checkA11y(page, "bookings");
+  // A 360 px wide phone: nothing wider than the screen.
+  await page.setViewportSize({ width: 360, height: 740 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), "no horizontal scrolling at 360 px");
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // Who accessed my records: verified in the page, the head kept (and nothing else).
   await page.getByRole("link", { name: "Who accessed my records" }).click();
@@ -323,5 +327,24 @@ test("idle timeout (shortened for the test): the warning takes focus, stay signe
   assert.equal(await page.getByText(NOTE).count(), 0);
   await page.waitForFunction(async () => (await fetch("/api/me")).status === 401, null, { timeout: 10_000 });
   await checkA11y(page, "signed out after the idle timeout");
+  await context.close();
+});
+
+test("signing out in one tab signs out the other tabs of the portal", async () => {
+  await publishNpp();
+  const { context, page } = await openPortal();
+  const patient = await registerPatient(page, { name: "Tab Two" });
+  // A second tab of the same browser, signed in too (its own keys, in its own page).
+  const other = await newPage(context);
+  await other.goto(`${server.url}/portal/`);
+  await heading(other).waitFor();
+  await signIn(other, patient, { recoveryCode: patient.codes[0] });
+  await heading(other).filter({ hasText: "My bookings" }).waitFor({ timeout: 30_000 });
+
+  await other.getByRole("button", { name: "Sign out" }).click();
+  await heading(other).filter({ hasText: "Sign in" }).waitFor();
+  await page.getByText("signed out in another tab").waitFor({ timeout: 10_000 });
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  assert.equal(await apiStatus(page), 401, "the server session is over");
   await context.close();
 });
