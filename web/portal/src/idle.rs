@@ -20,13 +20,26 @@ pub fn IdleWarning() -> impl IntoView {
     let now = RwSignal::new(now_ms());
     // One tick a second while the warning is up, for the countdown.
     let handle = StoredValue::new_local(None::<leptos::prelude::IntervalHandle>);
+    // Where focus was before the dialog took it, to give it back when the dialog closes.
+    let before = StoredValue::new_local(None::<web_sys::HtmlElement>);
     Effect::new(move |_| {
         let open = state.warning.get().is_some();
         if let Some(h) = handle.get_value() {
             h.clear();
             handle.set_value(None);
         }
+        if !open && let Some(element) = before.get_value() {
+            before.set_value(None);
+            if element.is_connected() {
+                let _ = element.focus();
+            }
+        }
         if open {
+            let active = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            before.set_value(active);
             now.set(now_ms());
             let h = set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_millis(1000)).ok();
             handle.set_value(h);
