@@ -179,7 +179,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   const card = page.locator(".booking").filter({ hasText: NOTE });
   await card.getByText(booking.serviceName).waitFor();
   await card.getByText(booking.providerName).waitFor();
-  await card.getByText(/clinic time, UTC/).waitFor();
+  await card.getByText("clinic time, America/New_York").waitFor();
   await checkA11y(page, "bookings");
   // A 360 px wide phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });

@@ -1,12 +1,12 @@
 //! My bookings: upcoming and past, in the clinic's time, with notes opened here with the
 //! patient's key (the server holds only the sealed envelopes).
 
-use bizing_core::api::{Booking, BookingStatus};
+use bizing_core::api::{Booking, BookingStatus, SlotsQuery};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::routes::sign_in::ErrorAndProgress;
-use crate::{format, paint, portal, problems, session};
+use crate::{clinic_id, format, paint, portal, problems, session};
 
 /// A note's state on this page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,20 @@ pub fn Bookings() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     // Notes opened so far, of how many.
     let progress = RwSignal::new((0usize, 0usize));
+
+    // The clinic's time zone by name ("America/New_York"): the API answers it with the slots
+    // of any service. Without it, times still show with their UTC offset.
+    let zone = RwSignal::new(None::<String>);
+    leptos::task::spawn_local(async move {
+        let client = session::client();
+        let clinic = clinic_id();
+        let Ok(services) = client.services(&clinic).await else { return };
+        let Some(service) = services.services.first() else { return };
+        let query = SlotsQuery { service: service.id.clone(), provider: None, from: None, days: Some(1) };
+        if let Ok(slots) = client.slots(&clinic, &query).await {
+            zone.set(Some(slots.time_zone));
+        }
+    });
 
     leptos::task::spawn_local(async move {
         let result = session::client().bookings().await;
@@ -123,9 +137,9 @@ pub fn Bookings() -> impl IntoView {
             }}
             <Show when=move || bookings.get().is_some()>
                 <h2>"Upcoming"</h2>
-                <BookingList rows=Signal::derive(upcoming) empty="You have no upcoming bookings." />
+                <BookingList rows=Signal::derive(upcoming) zone empty="You have no upcoming bookings." />
                 <h2>"Past"</h2>
-                <BookingList rows=Signal::derive(past) empty="You have no past bookings." />
+                <BookingList rows=Signal::derive(past) zone empty="You have no past bookings." />
             </Show>
         </section>
     }
@@ -136,12 +150,15 @@ pub fn Bookings() -> impl IntoView {
 fn BookingList(
     /// The bookings with their notes' state.
     rows: Signal<Vec<(Booking, Note)>>,
+    /// The clinic's time zone name, once known.
+    zone: RwSignal<Option<String>>,
     /// What to say when there are none.
     empty: &'static str,
 ) -> impl IntoView {
     view! {
         {move || {
             let rows = rows.get();
+            let zone_name = zone.get();
             if rows.is_empty() {
                 return view! { <p class="empty">{empty}</p> }.into_any();
             }
@@ -150,7 +167,10 @@ fn BookingList(
                     {rows.into_iter().map(|(b, note)| {
                         let cancelled = b.status == BookingStatus::Cancelled;
                         let when = format!("{}–{}", format::clinic_date_time(&b.start), format::clinic_time(&b.end));
-                        let zone = format!("clinic time, {}", format::offset_label(&b.start));
+                        let zone = match &zone_name {
+                            Some(name) => format!("clinic time, {name}"),
+                            None => format!("clinic time, {}", format::offset_label(&b.start)),
+                        };
                         view! {
                             <li class="booking" class:cancelled=cancelled>
                                 <h3>{b.service_name.clone()}</h3>
