@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
-import { bookWithNote, checkA11y, launch, newPage, sqlite, startServer, totpCode } from "./harness.mjs";
+import { bookWithNote, checkA11y, freshCode, launch, newPage, sqlite, startServer, totpCode } from "./harness.mjs";
 
 const NOTE = "Left knee pain since March; ibuprofen helps a little.";
 const NPP_TEXT =
@@ -51,12 +51,21 @@ async function signIn(page, { email, password }, second) {
 }
 
 let nppPublished = false;
+// The last TOTP step the admin used: the server accepts each step once.
+let adminStep;
+
+/** A TOTP code for the demo admin that the server has not seen yet. */
+async function adminCode() {
+  const { code, step } = await freshCode(server.accounts.admin.totpSecret, adminStep);
+  adminStep = step;
+  return code;
+}
 
 /** The admin publishes the clinic's notice through the API, from a page signed in as admin. */
 async function publishNpp() {
   if (nppPublished) return;
   const { context, page } = await openPortal();
-  await signIn(page, server.accounts.admin, { code: totpCode(server.accounts.admin.totpSecret) });
+  await signIn(page, server.accounts.admin, { code: await adminCode() });
   await page.getByRole("heading", { name: "Signed in" }).waitFor();
   const status = await page.evaluate(async (text) => {
     const response = await fetch("/api/npp", {
@@ -346,5 +355,152 @@ test("signing out in one tab signs out the other tabs of the portal", async () =
   await page.getByText("signed out in another tab").waitFor({ timeout: 10_000 });
   await heading(page).filter({ hasText: "Sign in" }).waitFor();
   assert.equal(await apiStatus(page), 401, "the server session is over");
+  await context.close();
+});
+
+/** `Fri 20 Nov 2026`: the date of an RFC 3339 UTC time, as the portal shows due dates. */
+function utcDay(rfc3339) {
+  const d = new Date(rfc3339);
+  const weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][d.getUTCDay()];
+  const month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][d.getUTCMonth()];
+  return `${weekday} ${d.getUTCDate()} ${month} ${d.getUTCFullYear()}`;
+}
+
+test("my bookings: reschedule to another slot, cancel, request a correction, read the denial, file a statement of disagreement", async () => {
+  await publishNpp();
+  const { context, page } = await openPortal();
+  const patient = await registerPatient(page, { name: "Morgan Manage" });
+  const login = (recoveryCode) => ({ email: patient.email, password: patient.password, recoveryCode });
+  const SECOND = "Follow-up visit for the knee.";
+  const first = await bookWithNote(server.url, login(patient.codes[0]), NOTE);
+  const second = await bookWithNote(server.url, login(patient.codes[1]), SECOND);
+  assert.notEqual(first.booking.start, second.booking.start);
+  const api = (path, init) =>
+    page.evaluate(async ({ path, init }) => {
+      const response = await fetch(path, init);
+      return { status: response.status, body: await response.json() };
+    }, { path, init });
+
+  // The page loads the bookings anew when it is shown again.
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  await heading(page).filter({ hasText: "Who accessed my records" }).waitFor();
+  await page.getByRole("link", { name: "My bookings" }).click();
+  const cardOf = (note) => page.locator("li.booking").filter({ has: page.locator(".note-text", { hasText: note }) });
+  const firstCard = cardOf(NOTE);
+  const secondCard = cardOf(SECOND);
+  await firstCard.waitFor({ timeout: 30_000 });
+  await secondCard.waitFor();
+  await page.getByText("You have not asked for any corrections.").waitFor();
+
+  // Reschedule: the free times of the same service and provider, in clinic time; the
+  // booking's own time and the other booking's are not offered.
+  const moveButton = firstCard.getByRole("button", { name: "Reschedule" });
+  await moveButton.click();
+  const select = firstCard.getByLabel(/New time \(clinic time, America\/New_York\)/);
+  await select.waitFor();
+  assert.equal(await moveButton.getAttribute("aria-expanded"), "true");
+  await page.waitForFunction(() => document.activeElement?.tagName === "SELECT", null, { timeout: 5_000 });
+  await checkA11y(page, "bookings: reschedule");
+  const offered = await select.locator("option").evaluateAll((options) => options.map((o) => o.value));
+  assert.ok(offered.length >= 2, "free times are offered");
+  for (const taken of [first.booking.start, second.booking.start]) {
+    assert.ok(!offered.some((start) => Date.parse(start) === Date.parse(taken)), "a taken time is not offered");
+  }
+  const target = offered[1];
+  await select.selectOption(target);
+  const label = (await select.locator(`option[value="${target}"]`).textContent()).trim();
+  await firstCard.getByRole("button", { name: "Move booking" }).click();
+  await page.getByRole("status").filter({ hasText: "booking is now on" }).waitFor();
+  await firstCard.locator("time").filter({ hasText: label }).waitFor();
+  const moved = await api(`/api/bookings/${first.booking.id}`);
+  assert.equal(Date.parse(moved.body.start), Date.parse(target), "the server has the new time");
+  assert.equal(moved.body.status, "active");
+
+  // Cancel: asks first; "Keep booking" keeps it; the confirmation works from the keyboard.
+  await secondCard.getByRole("button", { name: "Cancel booking" }).click();
+  await secondCard.getByText("Cancel this booking?").waitFor();
+  await secondCard.getByRole("button", { name: "Keep booking" }).click();
+  assert.equal(await secondCard.getByRole("button", { name: "Yes, cancel booking" }).count(), 0);
+  assert.equal((await api(`/api/bookings/${second.booking.id}`)).body.status, "active", "not cancelled without confirming");
+  await secondCard.getByRole("button", { name: "Cancel booking" }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.textContent?.trim() === "Yes, cancel booking");
+  await checkA11y(page, "bookings: confirm cancellation");
+  await page.keyboard.press("Enter");
+  await page.getByRole("status").filter({ hasText: "booking on" }).filter({ hasText: "is cancelled" }).waitFor();
+  const cancelledCard = page.locator("li.booking.cancelled").filter({ hasText: SECOND });
+  await cancelledCard.waitFor();
+  await cancelledCard.locator("dd", { hasText: /^Cancelled$/ }).waitFor();
+  assert.equal(await cancelledCard.getByRole("button", { name: "Cancel booking" }).count(), 0, "no actions on a cancelled booking");
+  assert.equal((await api(`/api/bookings/${second.booking.id}`)).body.status, "cancelled");
+
+  // A correction: sealed in the page, after a fresh second factor.
+  const CHANGE = "The note should say the right knee, not the left one.";
+  await firstCard.getByRole("button", { name: "Request a correction" }).click();
+  await firstCard.getByLabel("What should be corrected?").fill(CHANGE);
+  await checkA11y(page, "bookings: request a correction");
+  await firstCard.getByRole("button", { name: "Send request" }).click();
+  await firstCard.getByRole("alert").filter({ hasText: "Enter the 6-digit code" }).waitFor();
+  await firstCard.getByLabel("Code from your authenticator app, or a recovery code").fill(patient.codes[2]);
+  await firstCard.getByRole("button", { name: "Send request" }).click();
+  await page.getByRole("status").filter({ hasText: "correction request is sent" }).waitFor({ timeout: 30_000 });
+  const item = page.locator("li.correction").filter({ hasText: CHANGE });
+  await item.waitFor();
+  assert.equal(await item.getAttribute("data-status"), "submitted");
+  await item.getByText("Submitted: waiting for the clinic's decision").waitFor();
+  const listed = (await api("/api/corrections")).body.corrections;
+  assert.equal(listed.length, 1);
+  const [correction] = listed;
+  assert.equal(correction.bookingId, first.booking.id);
+  assert.equal(correction.status, "submitted");
+  assert.match(correction.change, /^bze1\./, "the change is sealed");
+  assert.ok(!correction.change.includes(CHANGE));
+  const days = (Date.parse(correction.dueAt) - Date.parse(correction.requestedAt)) / 86_400_000;
+  assert.equal(days, 60, "due 60 days after the request");
+  assert.equal((await item.locator("time.due").textContent()).trim(), utcDay(correction.dueAt), "the due date is shown");
+  assert.match(await item.locator("h3").textContent(), new RegExp(first.service.name));
+  await checkA11y(page, "bookings: correction submitted");
+
+  // The demo admin denies it through the API.
+  const REASON = "The visit record matches what you told the provider that day.";
+  const admin = await openPortal();
+  await signIn(admin.page, server.accounts.admin, { code: await adminCode() });
+  await admin.page.getByRole("heading", { name: "Signed in" }).waitFor();
+  const denied = await admin.page.evaluate(
+    async ({ id, reason }) => {
+      const response = await fetch(`/api/corrections/${id}/deny`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ reason }),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    { id: correction.id, reason: REASON },
+  );
+  assert.equal(denied.status, 200, JSON.stringify(denied.body));
+  assert.equal(denied.body.status, "denied");
+  await admin.context.close();
+
+  // The patient reads the reason and files a statement of disagreement, sealed in the page.
+  await page.getByRole("link", { name: "Who accessed my records" }).click();
+  await heading(page).filter({ hasText: "Who accessed my records" }).waitFor();
+  await page.getByRole("link", { name: "My bookings" }).click();
+  await item.waitFor({ timeout: 30_000 });
+  assert.equal(await item.getAttribute("data-status"), "denied");
+  assert.equal((await item.locator(".denial-reason").textContent()).trim(), REASON);
+  assert.equal(await item.locator("time.due").count(), 0, "no due date once decided");
+  const STATEMENT = "I disagree: I told the provider it was my right knee.";
+  await item.getByLabel("Your statement of disagreement").fill(STATEMENT);
+  await checkA11y(page, "bookings: correction denied");
+  await item.getByRole("button", { name: "File statement" }).click();
+  await item.locator(".statement-text").filter({ hasText: STATEMENT }).waitFor({ timeout: 30_000 });
+  assert.equal(await item.getByRole("button", { name: "File statement" }).count(), 0, "a statement is filed once");
+  const filed = (await api(`/api/corrections/${correction.id}`)).body;
+  assert.match(filed.disagreement, /^bze1\./, "the statement is sealed");
+  assert.ok(!filed.disagreement.includes(STATEMENT));
+  for (const text of [CHANGE, STATEMENT, SECOND]) {
+    assert.ok(!page.consoleText.some((line) => line.includes(text)), "nothing about the patient in the console");
+  }
+  assert.deepEqual(page.errors, [], "no page errors");
   await context.close();
 });

@@ -35,6 +35,15 @@ pub fn clinic_date_time(rfc3339: &str) -> String {
     }
 }
 
+/// `Fri 20 Nov 2026` from an RFC 3339 time, the date it carries (a due date).
+#[must_use]
+pub fn day(rfc3339: &str) -> String {
+    match parts(rfc3339) {
+        Some((y, m, d, _, _)) => format!("{} {d} {} {y}", WEEKDAYS[weekday(y, m, d)], MONTHS[m - 1]),
+        None => rfc3339.to_owned(),
+    }
+}
+
 /// `14:30` from an RFC 3339 time.
 #[must_use]
 pub fn clinic_time(rfc3339: &str) -> String {
@@ -81,6 +90,7 @@ mod tests {
         assert_eq!(clinic_date_time("2026-03-03T14:02:00-05:00"), "Tue 3 Mar 2026, 14:02");
         assert_eq!(clinic_date_time("2024-02-29T09:30:00Z"), "Thu 29 Feb 2024, 09:30");
         assert_eq!(clinic_time("2026-03-03T14:32:00-05:00"), "14:32");
+        assert_eq!(day("2026-11-20T14:13:20Z"), "Fri 20 Nov 2026");
         assert_eq!(offset_label("2026-03-03T14:02:00-05:00"), "UTC\u{2212}05:00");
         assert_eq!(offset_label("2026-03-03T14:02:00Z"), "UTC");
         assert_eq!(clinic_date_time("garbage"), "garbage");

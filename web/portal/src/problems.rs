@@ -30,6 +30,21 @@ pub fn message(error: &ClientError) -> String {
             "The clinic's privacy notice changed. Read and acknowledge the current notice to continue."
         }
         Some("no-enrollment") => "Start the authenticator set-up again.",
+        Some("slot-taken") => "Someone has just taken that time. Choose another of the free times below.",
+        Some("booking-started") => {
+            "This booking has already started, so it can no longer be changed online. Call the clinic."
+        }
+        Some("booking-cancelled") => "This booking is already cancelled. Reload the page to see it as it is now.",
+        Some("not-found") => "The clinic's server does not know this record any more. Reload the page.",
+        Some("step-up-required") => {
+            "Confirm it is you: enter a code from your authenticator app or a recovery code, then send again."
+        }
+        Some("correction-exists") => "That request was already sent. Reload the page to see it.",
+        Some("invalid-envelope") => {
+            "Your text could not be encrypted for the clinic. Reload the page, sign in again and retry."
+        }
+        Some("not-denied") => "A statement of disagreement can only follow a denial.",
+        Some("disagreement-filed") => "You have already filed a statement for this request.",
         Some("rate-limited") => {
             return match problem.retry_after {
                 Some(seconds) => format!("Too many requests. Wait {seconds} seconds, then try again."),

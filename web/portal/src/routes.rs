@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod bookings;
+pub mod manage;
 pub mod notice;
 pub mod register;
 pub mod sign_in;

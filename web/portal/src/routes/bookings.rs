@@ -1,10 +1,11 @@
 //! My bookings: upcoming and past, in the clinic's time, with notes opened here with the
 //! patient's key (the server holds only the sealed envelopes).
 
-use bizing_core::api::{Booking, BookingStatus, SlotsQuery};
+use bizing_core::api::{Booking, BookingStatus, Correction, SlotsQuery};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::routes::manage::{BookingActions, CorrectionList};
 use crate::routes::sign_in::ErrorAndProgress;
 use crate::{clinic_id, format, paint, portal, problems, session};
 
@@ -99,6 +100,48 @@ pub fn Bookings() -> impl IntoView {
         }
     });
 
+    // The patient's correction requests, and what the last change did (announced politely).
+    let corrections = RwSignal::new(None::<Vec<Correction>>);
+    let announce = RwSignal::new(None::<String>);
+    leptos::task::spawn_local(async move {
+        match session::client().corrections().await {
+            Ok(response) => corrections.set(Some(response.corrections)),
+            Err(e) if problems::session_gone(&e) => {}
+            Err(e) => error.set(Some(problems::message(&e))),
+        }
+    });
+    let on_changed = Callback::new(move |changed: Booking| {
+        let when = format::clinic_date_time(&changed.start);
+        announce.set(Some(if changed.status == BookingStatus::Cancelled {
+            format!("Your {} booking on {when} is cancelled.", changed.service_name)
+        } else {
+            format!("Your {} booking is now on {when}.", changed.service_name)
+        }));
+        bookings.update(|rows| {
+            if let Some(row) = rows.as_mut().and_then(|rows| rows.iter_mut().find(|(b, _)| b.id == changed.id)) {
+                row.0 = changed;
+            }
+            if let Some(rows) = rows.as_mut() {
+                rows.sort_by(|a, b| format::epoch_ms(&a.0.start).total_cmp(&format::epoch_ms(&b.0.start)));
+            }
+        });
+    });
+    let on_correction = Callback::new(move |created: Correction| {
+        announce.set(Some(format!(
+            "Your correction request is sent. The clinic decides by {}.",
+            format::day(&created.due_at)
+        )));
+        corrections.update(|list| list.get_or_insert_with(Vec::new).insert(0, created));
+    });
+    let labels = Signal::derive(move || {
+        bookings
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(b, _)| (b.id, format!("{}, {}", b.service_name, format::clinic_date_time(&b.start))))
+            .collect::<Vec<_>>()
+    });
+
     let now = js_sys::Date::now();
     let upcoming = move || {
         bookings
@@ -120,6 +163,9 @@ pub fn Bookings() -> impl IntoView {
             <h1 id="page-title" tabindex="-1">"My bookings"</h1>
             {move || state.account.get().map(|a| view! { <p class="lead">"Signed in as " {a.name} "."</p> })}
             <ErrorAndProgress error busy />
+            <div role="status" class="status-area">
+                {move || announce.get().map(|m| view! { <p class="notice">{m}</p> })}
+            </div>
             {move || {
                 let (done, total) = progress.get();
                 (total > 0 && done < total).then(|| view! {
@@ -137,9 +183,25 @@ pub fn Bookings() -> impl IntoView {
             }}
             <Show when=move || bookings.get().is_some()>
                 <h2>"Upcoming"</h2>
-                <BookingList rows=Signal::derive(upcoming) zone empty="You have no upcoming bookings." />
+                <BookingList
+                    rows=Signal::derive(upcoming)
+                    zone
+                    empty="You have no upcoming bookings."
+                    upcoming=true
+                    on_changed
+                    on_correction
+                />
                 <h2>"Past"</h2>
-                <BookingList rows=Signal::derive(past) zone empty="You have no past bookings." />
+                <BookingList
+                    rows=Signal::derive(past)
+                    zone
+                    empty="You have no past bookings."
+                    upcoming=false
+                    on_changed
+                    on_correction
+                />
+                <h2>"Correction requests"</h2>
+                <CorrectionList corrections labels />
             </Show>
         </section>
     }
@@ -154,6 +216,12 @@ fn BookingList(
     zone: RwSignal<Option<String>>,
     /// What to say when there are none.
     empty: &'static str,
+    /// Whether these bookings are still to come (they can be cancelled or moved).
+    upcoming: bool,
+    /// Called with a booking the patient cancelled or moved.
+    on_changed: Callback<Booking>,
+    /// Called with a new correction request.
+    on_correction: Callback<Correction>,
 ) -> impl IntoView {
     view! {
         {move || {
@@ -167,6 +235,7 @@ fn BookingList(
                     {rows.into_iter().map(|(b, note)| {
                         let cancelled = b.status == BookingStatus::Cancelled;
                         let when = format!("{}–{}", format::clinic_date_time(&b.start), format::clinic_time(&b.end));
+                        let actions = b.clone();
                         let zone = match &zone_name {
                             Some(name) => format!("clinic time, {name}"),
                             None => format!("clinic time, {}", format::offset_label(&b.start)),
@@ -176,7 +245,7 @@ fn BookingList(
                                 <h3>{b.service_name.clone()}</h3>
                                 <dl>
                                     <dt>"When"</dt>
-                                    <dd><time datetime=b.start.clone()>{when}</time> " " <span class="hint">"(" {zone} ")"</span></dd>
+                                    <dd><time datetime=b.start.clone()>{when}</time> " " <span class="hint">"(" {zone.clone()} ")"</span></dd>
                                     <dt>"With"</dt>
                                     <dd>{b.provider_name.clone()}</dd>
                                     <dt>"Status"</dt>
@@ -191,6 +260,7 @@ fn BookingList(
                                         }.into_any(),
                                     }}</dd>
                                 </dl>
+                                <BookingActions booking=actions upcoming zone on_changed on_correction />
                             </li>
                         }
                     }).collect_view()}
