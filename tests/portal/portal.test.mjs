@@ -401,11 +401,26 @@ test("my bookings: reschedule to another slot, cancel, request a correction, rea
   assert.equal(await moveButton.getAttribute("aria-expanded"), "true");
   await page.waitForFunction(() => document.activeElement?.tagName === "SELECT", null, { timeout: 5_000 });
   await checkA11y(page, "bookings: reschedule");
-  const offered = await select.locator("option").evaluateAll((options) => options.map((o) => o.value));
-  assert.ok(offered.length >= 2, "free times are offered");
+  const optionValues = () => select.locator("option").evaluateAll((options) => options.map((o) => o.value));
+  let offered = await optionValues();
+  assert.ok(offered.length >= 3, "free times are offered");
   for (const taken of [first.booking.start, second.booking.start]) {
     assert.ok(!offered.some((start) => Date.parse(start) === Date.parse(taken)), "a taken time is not offered");
   }
+  // Meanwhile another device takes the soonest of them: the refusal is explained inline and
+  // the free times are listed again, without it.
+  const gone = offered[0];
+  await select.selectOption(gone);
+  const elsewhere = await bookWithNote(server.url, login(patient.codes[3]), "Booked on another device.");
+  assert.equal(Date.parse(elsewhere.booking.start), Date.parse(gone), "the other device took the chosen time");
+  await firstCard.getByRole("button", { name: "Move booking" }).click();
+  await firstCard.getByRole("alert").filter({ hasText: "Someone has just taken that time" }).waitFor();
+  await page.waitForFunction((gone) => {
+    const options = [...(document.querySelector("li.booking select")?.options ?? [])];
+    return options.length > 0 && !options.some((o) => o.value === gone);
+  }, gone);
+  offered = await optionValues();
+  assert.equal((await api(`/api/bookings/${first.booking.id}`)).body.start, first.booking.start, "not moved");
   const target = offered[1];
   await select.selectOption(target);
   const label = (await select.locator(`option[value="${target}"]`).textContent()).trim();
