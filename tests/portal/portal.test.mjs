@@ -426,6 +426,7 @@ test("my bookings: reschedule to another slot, cancel, request a correction, rea
   const label = (await select.locator(`option[value="${target}"]`).textContent()).trim();
   await firstCard.getByRole("button", { name: "Move booking" }).click();
   await page.getByRole("status").filter({ hasText: "booking is now on" }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "bookings-announce");
   await firstCard.locator("time").filter({ hasText: label }).waitFor();
   const moved = await api(`/api/bookings/${first.booking.id}`);
   assert.equal(Date.parse(moved.body.start), Date.parse(target), "the server has the new time");
@@ -443,6 +444,7 @@ test("my bookings: reschedule to another slot, cancel, request a correction, rea
   await checkA11y(page, "bookings: confirm cancellation");
   await page.keyboard.press("Enter");
   await page.getByRole("status").filter({ hasText: "booking on" }).filter({ hasText: "is cancelled" }).waitFor();
+  await page.waitForFunction(() => /is cancelled/.test(document.activeElement?.textContent ?? ""));
   const cancelledCard = page.locator("li.booking.cancelled").filter({ hasText: SECOND });
   await cancelledCard.waitFor();
   await cancelledCard.locator("dd", { hasText: /^Cancelled$/ }).waitFor();

@@ -5,7 +5,7 @@ use bizing_core::api::{Booking, BookingStatus, Correction, SlotsQuery};
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::routes::manage::{BookingActions, CorrectionList};
+use crate::routes::manage::{BookingActions, CorrectionList, focus_later};
 use crate::routes::sign_in::ErrorAndProgress;
 use crate::{clinic_id, format, paint, portal, problems, session};
 
@@ -17,6 +17,9 @@ enum Note {
     Open(String),
     Unreadable,
 }
+
+/// The message saying what the patient's last change did (focus goes there after it).
+const ANNOUNCE_ID: &str = "bookings-announce";
 
 /// Notes opened between two repaints of the progress bar.
 const NOTES_PER_FRAME: usize = 4;
@@ -117,6 +120,8 @@ pub fn Bookings() -> impl IntoView {
         } else {
             format!("Your {} booking is now on {when}.", changed.service_name)
         }));
+        // The button that was used is redrawn: keyboard users continue from the message.
+        focus_later(ANNOUNCE_ID.to_owned());
         bookings.update(|rows| {
             if let Some(row) = rows.as_mut().and_then(|rows| rows.iter_mut().find(|(b, _)| b.id == changed.id)) {
                 row.0 = changed;
@@ -132,6 +137,7 @@ pub fn Bookings() -> impl IntoView {
             format::day(&created.due_at)
         )));
         corrections.update(|list| list.get_or_insert_with(Vec::new).insert(0, created));
+        focus_later(ANNOUNCE_ID.to_owned());
     });
     let labels = Signal::derive(move || {
         bookings
@@ -164,7 +170,7 @@ pub fn Bookings() -> impl IntoView {
             {move || state.account.get().map(|a| view! { <p class="lead">"Signed in as " {a.name} "."</p> })}
             <ErrorAndProgress error busy />
             <div role="status" class="status-area">
-                {move || announce.get().map(|m| view! { <p class="notice">{m}</p> })}
+                {move || announce.get().map(|m| view! { <p id=ANNOUNCE_ID class="notice" tabindex="-1">{m}</p> })}
             </div>
             {move || {
                 let (done, total) = progress.get();

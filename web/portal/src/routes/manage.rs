@@ -80,7 +80,7 @@ fn fail(error: RwSignal<Option<String>>, e: &ClientError) {
 }
 
 /// Moves keyboard focus to the element with `id` once it is drawn.
-fn focus_later(id: String) {
+pub fn focus_later(id: String) {
     let focus = wasm_bindgen::closure::Closure::once_into_js(move || {
         if let Some(element) = web_sys::window()
             .and_then(|w| w.document())
