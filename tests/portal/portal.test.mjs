@@ -366,6 +366,15 @@ function utcDay(rfc3339) {
   return `${weekday} ${d.getUTCDate()} ${month} ${d.getUTCFullYear()}`;
 }
 
+/** A 360 px wide phone: nothing wider than the screen. */
+async function assertFitsPhone(page, what) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.setViewportSize(size);
+  assert.ok(width <= 360, `no horizontal scrolling at 360 px with ${what} (${width} px)`);
+}
+
 test("my bookings: reschedule to another slot, cancel, request a correction, read the denial, file a statement of disagreement", async () => {
   await publishNpp();
   const { context, page } = await openPortal();
@@ -401,6 +410,7 @@ test("my bookings: reschedule to another slot, cancel, request a correction, rea
   assert.equal(await moveButton.getAttribute("aria-expanded"), "true");
   await page.waitForFunction(() => document.activeElement?.tagName === "SELECT", null, { timeout: 5_000 });
   await checkA11y(page, "bookings: reschedule");
+  await assertFitsPhone(page, "the reschedule form");
   const optionValues = () => select.locator("option").evaluateAll((options) => options.map((o) => o.value));
   let offered = await optionValues();
   assert.ok(offered.length >= 3, "free times are offered");
@@ -509,6 +519,7 @@ test("my bookings: reschedule to another slot, cancel, request a correction, rea
   const STATEMENT = "I disagree: I told the provider it was my right knee.";
   await item.getByLabel("Your statement of disagreement").fill(STATEMENT);
   await checkA11y(page, "bookings: correction denied");
+  await assertFitsPhone(page, "a denied correction with the disagreement form");
   await item.getByRole("button", { name: "File statement" }).click();
   await item.locator(".statement-text").filter({ hasText: STATEMENT }).waitFor({ timeout: 30_000 });
   assert.equal(await item.getByRole("button", { name: "File statement" }).count(), 0, "a statement is filed once");
