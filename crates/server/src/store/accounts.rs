@@ -164,7 +164,7 @@ impl Store {
     /// # Errors
     /// [`AppError::Conflict`] if the email is taken in that tenant; database errors.
     pub async fn insert_user(&self, u: &NewUser, now: i64) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         insert_user_in(&mut tx, u, now).await?;
         tx.commit().await?;
         Ok(())
@@ -204,7 +204,7 @@ impl Store {
         .bind(max)
         .bind(lock_until)
         .bind(user_id)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         let failures: i64 = row.try_get("failed_attempts")?;
         Ok(if failures >= max { row.try_get("locked_until")? } else { None })
@@ -217,7 +217,7 @@ impl Store {
     pub async fn clear_failures(&self, user_id: &str) -> Result<(), AppError> {
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -230,7 +230,7 @@ impl Store {
         sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?")
             .bind(secret_enc)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -248,7 +248,7 @@ impl Store {
         event: &str,
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "UPDATE users SET totp_secret_enc = ?, totp_pending_enc = NULL, totp_last_step = ?, \
              failed_attempts = 0, locked_until = NULL WHERE id = ?",
@@ -282,7 +282,7 @@ impl Store {
         recovery: &[(String, String)],
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
         for (slot, (hash, wrapped)) in recovery.iter().enumerate() {
             sqlx::query(
@@ -320,7 +320,7 @@ impl Store {
         .bind(step)
         .bind(user_id)
         .bind(step)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -347,7 +347,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(slot)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -372,7 +372,7 @@ impl Store {
         .bind(tenant_id)
         .bind(now)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -413,7 +413,7 @@ impl Store {
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
             .bind(now)
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -427,7 +427,7 @@ impl Store {
             .bind(now)
             .bind(now)
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -437,7 +437,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
         Ok(())
     }
 
@@ -457,7 +457,7 @@ impl Store {
             .bind(user_id)
             .bind(kind)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -483,7 +483,7 @@ impl Store {
             .bind(role)
             .bind(tenant_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -273,7 +273,7 @@ impl Store {
     ) -> Result<(), AppError> {
         let origins = serde_json::to_string(&settings.allowed_origins)
             .map_err(|e| AppError::Internal(format!("allowed_origins: {e}")))?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query("UPDATE tenants SET name = ?, time_zone = ?, allowed_origins = ? WHERE id = ?")
             .bind(&settings.name)
             .bind(&settings.time_zone)
@@ -295,7 +295,7 @@ impl Store {
     /// 409 `account-exists` if the clinic already has an account with that email; database
     /// errors.
     pub async fn create_invitation(&self, inv: &NewInvitation, now: i64) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM users WHERE tenant_id = ? AND email_index = ?")
             .bind(&inv.tenant_id)
             .bind(&inv.email_index)
@@ -398,7 +398,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn revoke_invitation(&self, tenant_id: &str, id: &str, actor: &str, now: i64) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE staff_invitations SET revoked_at = ? WHERE tenant_id = ? AND id = ? \
              AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
@@ -431,7 +431,7 @@ impl Store {
         provider: Option<&ProviderRow>,
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         super::accounts::insert_user_in(&mut tx, user, now).await?;
         let done = sqlx::query(
             "UPDATE staff_invitations SET accepted_at = ?, accepted_by = ? WHERE tenant_id = ? AND id = ? \
@@ -497,7 +497,7 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let old = staff_role_in(&mut tx, tenant_id, user_id).await?;
         if old == "admin" && role != "admin" {
             keep_an_admin(&mut tx, tenant_id, user_id).await?;
@@ -524,7 +524,7 @@ impl Store {
     /// # Errors
     /// 404 for patients, removed accounts and unknown ids; 409 `last-admin`; database errors.
     pub async fn remove_staff(&self, tenant_id: &str, user_id: &str, actor: &str, now: i64) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         if staff_role_in(&mut tx, tenant_id, user_id).await? == "admin" {
             keep_an_admin(&mut tx, tenant_id, user_id).await?;
         }
@@ -566,7 +566,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn write_service(&self, s: &ServiceRow, replace: bool, actor: &str, now: i64) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = if replace {
             sqlx::query("UPDATE services SET name = ?, duration_minutes = ?, active = ? WHERE tenant_id = ? AND id = ?")
                 .bind(&s.name)
@@ -616,7 +616,7 @@ impl Store {
     /// 400 `unknown-user` if `p.user_id` is not one; 409 `provider-exists` if it already has a
     /// provider record; database errors.
     pub async fn create_provider(&self, p: &ProviderRow, actor: &str, now: i64) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         if !is_provider_account_in(&mut tx, &p.tenant_id, &p.user_id).await? {
             return Err(AppError::bad_request(
                 "unknown-user",
@@ -644,7 +644,7 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query("SELECT user_id FROM providers WHERE tenant_id = ? AND id = ?")
             .bind(tenant_id)
             .bind(id)
@@ -683,7 +683,7 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM providers WHERE tenant_id = ? AND id = ?")
             .bind(tenant_id)
             .bind(provider_id)

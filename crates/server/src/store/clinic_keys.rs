@@ -211,7 +211,7 @@ impl Store {
         shares: &[NewClinicKeyShare],
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let current: i64 =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS current FROM clinic_keys WHERE tenant_id = ?")
                 .bind(&key.tenant_id)
@@ -263,7 +263,7 @@ impl Store {
         shares: &[NewClinicKeyShare],
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM clinic_keys WHERE tenant_id = ? AND version = ?")
             .bind(tenant_id)
             .bind(version)

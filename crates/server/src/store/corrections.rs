@@ -130,7 +130,7 @@ impl Store {
     /// never is: the client chooses it); database errors, including a booking that is not
     /// the patient's.
     pub async fn insert_correction(&self, c: &NewCorrection, log: &[NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM corrections WHERE id = ?").bind(&c.id).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Err(AppError::Conflict {
@@ -208,7 +208,7 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE corrections SET status = 'extended', due_at = due_at + ?, extended_at = ?, extended_by = ?, \
              extension_reason_enc = ?, updated_at = ? \
@@ -241,7 +241,7 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let (status, reason_enc) = match decision {
             Decision::Accept => ("accepted", None),
             Decision::Deny { reason_enc } => ("denied", Some(reason_enc)),
@@ -275,7 +275,7 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE corrections SET disagreement_envelope = ?, disagreement_at = ?, updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'denied' AND disagreement_envelope IS NULL",

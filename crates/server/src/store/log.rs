@@ -80,7 +80,7 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn append_leaves(&self, tenant_id: &str, leaves: &[NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         append_in(&mut tx, tenant_id, leaves).await?;
         tx.commit().await?;
         Ok(())

@@ -50,7 +50,7 @@ impl Store {
         .bind(text)
         .bind(now)
         .bind(by)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -91,7 +91,7 @@ impl Store {
         .bind(&ack.version_hash)
         .bind(ack.acknowledged_at)
         .bind(&ack.channel)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -158,7 +158,7 @@ impl Store {
         )
         .bind(bucket)
         .bind(window_start)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(row.try_get("count")?)
     }

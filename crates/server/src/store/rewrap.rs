@@ -142,7 +142,7 @@ impl Store {
         updates: &[SealedUpdate],
         log: &[NewLeaf],
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let current: i64 =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS current FROM clinic_keys WHERE tenant_id = ?")
                 .bind(tenant_id)

@@ -195,7 +195,7 @@ impl Store {
             .bind(&s.name)
             .bind(s.duration_minutes)
             .bind(i64::from(s.active))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -241,7 +241,7 @@ impl Store {
             .bind(&p.user_id)
             .bind(&p.display_name)
             .bind(i64::from(p.active))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -302,7 +302,7 @@ impl Store {
         provider_id: &str,
         windows: &[ScheduleRow],
     ) -> Result<(), AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM weekly_schedules WHERE tenant_id = ? AND provider_id = ?")
             .bind(tenant_id)
             .bind(provider_id)
@@ -380,7 +380,7 @@ impl Store {
     /// [`AppError::Conflict`] `slot-taken` on an overlap, `booking-exists` if the id is
     /// taken; database errors.
     pub async fn insert_booking(&self, b: &NewBooking, now: i64, log: &[super::NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM bookings WHERE id = ?").bind(&b.id).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Err(AppError::Conflict {
@@ -468,7 +468,7 @@ impl Store {
         now: i64,
         log: &[super::NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE bookings SET status = 'cancelled', updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'active'",
@@ -496,7 +496,7 @@ impl Store {
         now: i64,
         log: &[super::NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let overlap = sqlx::query(
             "SELECT 1 FROM bookings o JOIN bookings b ON b.tenant_id = o.tenant_id AND b.provider_id = o.provider_id \
              WHERE b.tenant_id = ? AND b.id = ? AND o.id <> b.id AND o.status = 'active' \
