@@ -1040,6 +1040,29 @@ fn optional_integer(options: &JsValue, name: &str) -> Result<Option<u64>, Client
         .transpose()
 }
 
+/// `options.kdfProfile` of a JS registration: `"interactive"` (the default) or
+/// `"insecure-fast-for-tests"`.
+fn kdf_profile(options: &JsValue) -> Result<KdfProfile, ClientError> {
+    match optional_member(options, "kdfProfile")?.as_deref() {
+        None | Some("interactive") => Ok(KdfProfile::Interactive),
+        Some("insecure-fast-for-tests") => Ok(KdfProfile::InsecureFastForTests),
+        Some(_) => Err(ClientError::invalid("kdfProfile must be \"interactive\" or \"insecure-fast-for-tests\"")),
+    }
+}
+
+/// A registration's `RegisterResult` for JS.
+fn register_result(registered: Registered) -> JsValue {
+    let codes = js_sys::Array::new();
+    for code in &registered.recovery_codes {
+        codes.push(&JsValue::from_str(code));
+    }
+    let out = js_sys::Object::new();
+    set(&out, "keyPair", registered.key_pair);
+    set(&out, "recoveryCodes", codes);
+    set(&out, "next", registered.next);
+    out.into()
+}
+
 /// A JSON body built from string members (absent ones left out).
 fn body(members: &[(&str, Option<String>)]) -> Result<Option<String>, ClientError> {
     let object = js_sys::Object::new();
@@ -1129,28 +1152,10 @@ impl JsBookingClient {
         let client = self.client.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let password = Zeroizing::new(member(&options, "password")?);
-            let profile = match optional_member(&options, "kdfProfile")?.as_deref() {
-                None | Some("interactive") => KdfProfile::Interactive,
-                Some("insecure-fast-for-tests") => KdfProfile::InsecureFastForTests,
-                Some(_) => {
-                    return Err(ClientError::invalid(
-                        "kdfProfile must be \"interactive\" or \"insecure-fast-for-tests\"",
-                    )
-                    .into());
-                }
-            };
+            let profile = kdf_profile(&options)?;
             let (tenant_id, email, name) =
                 (member(&options, "tenantId")?, member(&options, "email")?, member(&options, "name")?);
-            let registered = client.register(&tenant_id, &email, &name, &password, profile).await?;
-            let codes = js_sys::Array::new();
-            for code in &registered.recovery_codes {
-                codes.push(&JsValue::from_str(code));
-            }
-            let out = js_sys::Object::new();
-            set(&out, "keyPair", registered.key_pair);
-            set(&out, "recoveryCodes", codes);
-            set(&out, "next", registered.next);
-            Ok(out.into())
+            Ok(register_result(client.register(&tenant_id, &email, &name, &password, profile).await?))
         })
     }
 

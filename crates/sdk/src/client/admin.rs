@@ -15,8 +15,8 @@ use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
 
 use super::{
-    BookingClient, Call, ClientError, JsBookingClient, Registered, json, json_text, member, optional_member,
-    parse_body, segment, text_arg,
+    BookingClient, Call, ClientError, JsBookingClient, Registered, json, json_text, kdf_profile, member, parse_body,
+    register_result, segment, text_arg,
 };
 use crate::js::{get, get_opt, set};
 
@@ -319,28 +319,11 @@ impl JsBookingClient {
         let client = self.client.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let password = Zeroizing::new(member(&options, "password")?);
-            let profile = match optional_member(&options, "kdfProfile")?.as_deref() {
-                None | Some("interactive") => KdfProfile::Interactive,
-                Some("insecure-fast-for-tests") => KdfProfile::InsecureFastForTests,
-                Some(_) => {
-                    return Err(ClientError::invalid(
-                        "kdfProfile must be \"interactive\" or \"insecure-fast-for-tests\"",
-                    )
-                    .into());
-                }
-            };
+            let profile = kdf_profile(&options)?;
             let (tenant_id, invitation) = (member(&options, "tenantId")?, member(&options, "invitation")?);
             let (email, name) = (member(&options, "email")?, member(&options, "name")?);
             let registered = client.register_staff(&tenant_id, &invitation, &email, &name, &password, profile).await?;
-            let codes = js_sys::Array::new();
-            for code in &registered.recovery_codes {
-                codes.push(&JsValue::from_str(code));
-            }
-            let out = js_sys::Object::new();
-            set(&out, "keyPair", registered.key_pair);
-            set(&out, "recoveryCodes", codes);
-            set(&out, "next", registered.next);
-            Ok(out.into())
+            Ok(register_result(registered))
         })
     }
 
