@@ -7,6 +7,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use bizing_core::KdfParams;
+use bizing_server::Config;
 use common::{Patient, T0, TENANT, TestApp};
 use serde_json::json;
 
@@ -162,6 +163,31 @@ async fn recovery_code_is_single_use() {
     let both =
         app.call("POST", "/api/auth/mfa", Some(json!({ "code": "123456", "recoveryCode": code })), Some(&c2)).await;
     assert_eq!(both.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn activity_is_recorded_at_most_every_few_seconds_and_never_late() {
+    use bizing_server::session::TOUCH_EVERY_SECS;
+    let app = TestApp::new().await;
+    let mut alice = Patient::new("alice@example.com", "Alice");
+    let cookie = alice.sign_up(&app, TENANT).await;
+    let idle = Config::default().session_idle_secs;
+    // A request soon after the last recorded one is not recorded: the idle deadline still
+    // counts from the recorded one, so it comes at most TOUCH_EVERY_SECS early.
+    app.clock.advance(TOUCH_EVERY_SECS - 1);
+    assert_eq!(app.call("GET", "/api/me", None, Some(&cookie)).await.status, StatusCode::OK);
+    app.clock.advance(idle - TOUCH_EVERY_SECS + 2);
+    let early = app.call("GET", "/api/me", None, Some(&cookie)).await;
+    assert_eq!(early.problem_type(), "urn:bizing:problem:session-expired");
+    // One TOUCH_EVERY_SECS after the last record, a request is recorded again.
+    let cookie = alice.login(&app, TENANT).await.cookie().unwrap();
+    let code = alice.totp.as_ref().unwrap().code_at(app.clock_now());
+    let mfa = app.call("POST", "/api/auth/mfa", Some(json!({ "code": code })), Some(&cookie)).await;
+    assert_eq!(mfa.status, StatusCode::NO_CONTENT);
+    app.clock.advance(TOUCH_EVERY_SECS);
+    assert_eq!(app.call("GET", "/api/me", None, Some(&cookie)).await.status, StatusCode::OK);
+    app.clock.advance(idle);
+    assert_eq!(app.call("GET", "/api/me", None, Some(&cookie)).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
