@@ -11,10 +11,8 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_core::access_log::{AccessLogVerifier, ProvenEvent, Salt};
-use bizing_core::api::{AccessLogPage, correction_context, disagreement_context};
-use bizing_core::{ClinicKey, Context, Envelope, SealOptions, VerifyingKey};
+use bizing_core::api::{AccessLogPage, LogKey, correction_context, disagreement_context};
+use bizing_core::{ClinicKey, Context, Envelope, SealOptions};
 use bizing_server::Config;
 use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
 use common::{Patient, T0, TENANT, TestApp};
@@ -195,36 +193,15 @@ fn assert_problem(res: &common::Response, status: StatusCode, slug: &str) {
     assert_eq!(res.problem_type(), format!("urn:bizing:problem:{slug}"), "{}", res.json);
 }
 
-fn unhex<const N: usize>(s: &str) -> [u8; N] {
-    let bytes: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect();
-    bytes.try_into().unwrap()
-}
-
 /// The patient's access log, verified against the clinic's pinned log key.
 async fn verified_log(app: &TestApp, cookie: &str) -> AccessLogPage {
     let key = app.call("GET", &format!("/api/clinics/{TENANT}/log-key"), None, None).await;
     assert_eq!(key.status, StatusCode::OK);
-    let public = Base64UrlUnpadded::decode_vec(key.json["publicKey"].as_str().unwrap()).unwrap();
-    let mut verifier = AccessLogVerifier::new(
-        key.json["origin"].as_str().unwrap(),
-        key.json["keyName"].as_str().unwrap(),
-        VerifyingKey::from_sec1(&public).unwrap(),
-    );
+    let mut verifier = serde_json::from_value::<LogKey>(key.json).unwrap().verifier().unwrap();
     let res = app.call("GET", "/api/access-log?since=0", None, Some(cookie)).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.json);
     let page: AccessLogPage = serde_json::from_value(res.json).unwrap();
-    let proven: Vec<ProvenEvent> = page
-        .events
-        .iter()
-        .map(|e| ProvenEvent {
-            event: e.event.clone(),
-            salt: Salt::from_bytes(unhex(&e.salt)),
-            leaf_index: e.leaf_index,
-            inclusion_proof: e.inclusion_proof.iter().map(|h| unhex(h)).collect(),
-        })
-        .collect();
-    let consistency: Vec<[u8; 32]> = page.consistency_proof.iter().map(|h| unhex(h)).collect();
-    verifier.verify(&page.checkpoint, &consistency, &proven).unwrap();
+    page.verify(&mut verifier).unwrap();
     page
 }
 

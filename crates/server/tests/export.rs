@@ -6,18 +6,12 @@
 mod common;
 
 use axum::http::{StatusCode, header};
-use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_core::access_log::{AccessLogVerifier, ProvenEvent, Salt};
-use bizing_core::api::{EXPORT_FORMAT, ExportDocument, correction_context, note_context};
-use bizing_core::{Envelope, SealOptions, VerifyingKey};
+use bizing_core::access_log::ProvenEvent;
+use bizing_core::api::{EXPORT_FORMAT, ExportDocument, LogKey, correction_context, note_context};
+use bizing_core::{Envelope, SealOptions};
 use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
 use common::{Patient, TENANT, TestApp};
 use serde_json::json;
-
-fn unhex<const N: usize>(s: &str) -> [u8; N] {
-    let bytes: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect();
-    bytes.try_into().unwrap()
-}
 
 fn assert_problem(res: &common::Response, status: StatusCode, slug: &str) {
     assert_eq!(res.status, status, "{slug}: {}", res.json);
@@ -170,23 +164,8 @@ async fn a_patient_exports_their_own_record_and_nothing_else() {
     assert!(actions.contains(&("provider".to_owned(), "view".to_owned())), "{actions:?}");
     assert_eq!(actions.last().unwrap(), &("patient".to_owned(), "export".to_owned()));
     let key = app.call("GET", &format!("/api/clinics/{TENANT}/log-key"), None, None).await;
-    let public = Base64UrlUnpadded::decode_vec(key.json["publicKey"].as_str().unwrap()).unwrap();
-    let mut verifier = AccessLogVerifier::new(
-        key.json["origin"].as_str().unwrap(),
-        key.json["keyName"].as_str().unwrap(),
-        VerifyingKey::from_sec1(&public).unwrap(),
-    );
-    let proven: Vec<ProvenEvent> = doc_json
-        .access_log
-        .events
-        .iter()
-        .map(|e| ProvenEvent {
-            event: e.event.clone(),
-            salt: Salt::from_bytes(unhex(&e.salt)),
-            leaf_index: e.leaf_index,
-            inclusion_proof: e.inclusion_proof.iter().map(|h| unhex(h)).collect(),
-        })
-        .collect();
+    let mut verifier = serde_json::from_value::<LogKey>(key.json).unwrap().verifier().unwrap();
+    let proven: Vec<ProvenEvent> = doc_json.access_log.events.iter().map(|e| e.to_proven().unwrap()).collect();
     assert!(doc_json.access_log.consistency_proof.is_empty());
     verifier.verify(&doc_json.access_log.checkpoint, &[], &proven).unwrap();
     // A doctored export no longer verifies.
