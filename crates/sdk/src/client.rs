@@ -20,6 +20,7 @@
 //! `InvalidResponse`.
 
 mod admin;
+mod staff;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -50,6 +51,8 @@ use crate::error::{Coded, ErrorCode, error};
 use crate::js::{get, get_opt, set, string};
 use crate::keys::{ClinicKey, KeyPair};
 use crate::keystore::{self, WeakSlot};
+
+pub use staff::{ClinicKeyring, Rotation};
 
 /// The prefix of every problem type the booking API sends.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:bizing:problem:";
@@ -1813,14 +1816,7 @@ impl JsBookingClient {
         wasm_bindgen_futures::future_to_promise(async move {
             let pairs: Vec<&KeyPair> = clinic_keys.iter().map(ClinicKey::pair).collect();
             let outcome = client.rewrap_stale(&tenant_id, &pairs).await?;
-            let out = js_sys::Object::new();
-            set(&out, "rewrapped", outcome.rewrapped);
-            set(&out, "skipped", outcome.skipped);
-            // Counts of texts stay far below 2^53.
-            #[allow(clippy::cast_precision_loss)]
-            set(&out, "remaining", outcome.remaining as f64);
-            set(&out, "complete", outcome.complete);
-            Ok(out.into())
+            Ok(outcome_object(&outcome))
         })
     }
 
@@ -1839,6 +1835,18 @@ impl JsBookingClient {
             Ok(out.into())
         })
     }
+}
+
+/// A `RewrapOutcome` object.
+fn outcome_object(outcome: &RewrapOutcome) -> JsValue {
+    let out = js_sys::Object::new();
+    set(&out, "rewrapped", outcome.rewrapped);
+    set(&out, "skipped", outcome.skipped);
+    // Counts of texts stay far below 2^53.
+    #[allow(clippy::cast_precision_loss)]
+    set(&out, "remaining", outcome.remaining as f64);
+    set(&out, "complete", outcome.complete);
+    out.into()
 }
 
 /// An `EnvelopeContext` object.
