@@ -6,6 +6,7 @@ export {
   AccessLogVerifier,
   BookingClient,
   ClinicKey,
+  ClinicKeyring,
   Envelope,
   ErrorCode,
   KeyPair,
@@ -105,6 +106,20 @@ export type {
   UpdateProvider,
   UpdateService,
   WeeklySchedule,
+} from "./dist/bizing_sdk.js";
+
+// The staff console: clinic keys (publishing, sharing, rotating, the ClinicKeyring), the
+// NPP, decisions on corrections.
+export type {
+  AddClinicKeyShares,
+  ClinicKeyRotation,
+  ClinicKeyShare,
+  MyClinicKey,
+  MyClinicKeysResponse,
+  PublishClinicKey,
+  PublishNpp,
+  StaffKeysResponse,
+  StaffMember,
 } from "./dist/bizing_sdk.js";
 
 /**

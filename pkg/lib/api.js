@@ -11,6 +11,7 @@ import { ensureReady, guardFunction } from "./runtime.js";
 export {
   AccessLogVerifier,
   ClinicKey,
+  ClinicKeyring,
   Envelope,
   ErrorCode,
   KeyPair,

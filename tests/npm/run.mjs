@@ -4,7 +4,9 @@
 // on 127.0.0.1), Chromium (the browser entry, via playwright-core), envelopes sealed in one
 // runtime and opened in another, and tsc over typed examples. The BookingClient runs against
 // one real bizing-server (built with cargo, started with --demo on 127.0.0.1 with a fresh
-// database) in Node (client/), Deno and workerd (the short flow of shared/patient-flow.mjs).
+// database) in Node (client/: a patient's flow, and the staff console's calls signed in as
+// the demo accounts the server prints), Deno and workerd (the short flow of
+// shared/patient-flow.mjs).
 //
 // Usage: node tests/npm/run.mjs   (after `cargo xtask build`; tools from tools/js)
 // BIZING_NPM_VERBOSE=1 shows every runner's output; BIZING_NPM_KEEP=1 keeps the temp dir;
@@ -204,11 +206,11 @@ async function install(tmp, tarball) {
   return { project, summary: `${installed.name}@${installed.version} from the tarball into a fresh project`, passed: 1 };
 }
 
-async function nodeTests(tmp, project, name, files, env = {}) {
+async function nodeTests(tmp, project, name, files, env = {}, options = []) {
   const tap = path.join(tmp, `${name}.tap`);
   const result = await run(
     process.execPath,
-    ["--test", "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files],
+    ["--test", ...options, "--test-reporter=spec", "--test-reporter-destination=stdout", "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files],
     { cwd: project, env, timeoutMs: 300 * SECOND },
   );
   let counts;
@@ -499,6 +501,8 @@ async function startServer(tmp) {
   const server = {
     port,
     url: `http://127.0.0.1:${port}`,
+    /** The demo accounts it printed, by role (filled in once it listens). */
+    accounts: {},
     log: () => output,
     /** How it exited, if it did (null while it runs). */
     exited: () => exit,
@@ -506,12 +510,28 @@ async function startServer(tmp) {
   };
   try {
     await listening;
+    // Printed before the listening line.
+    server.accounts = demoAccounts(output);
+    if (!server.accounts.admin || !server.accounts.provider || !server.accounts.receptionist) {
+      throw new StepFailure("bizing-server --demo printed no demo accounts (admin, provider, receptionist)", output);
+    }
   } catch (error) {
     await server.stop();
     throw error;
   }
   const seconds = ((Date.now() - started) / SECOND).toFixed(1);
   return { server, summary: `bizing-server --demo on ${server.url}, fresh SQLite under the temp dir, listening after ${seconds} s`, passed: 1 };
+}
+
+/** The demo accounts `bizing-server --demo` prints, by role: email, password, TOTP secret, recovery code. */
+function demoAccounts(output) {
+  const line = /^\s+(\w+)\s+(\S+@\S+)\s+password: (.+?)\s+TOTP secret: (\S+)\s+recovery code: (\S+)\s*$/;
+  const accounts = {};
+  for (const text of output.split("\n")) {
+    const m = line.exec(text);
+    if (m) accounts[m[1]] = { email: m[2], password: m[3].trim(), totpSecret: m[4], recoveryCode: m[5] };
+  }
+  return accounts;
 }
 
 /**
@@ -533,12 +553,15 @@ async function usingServer(server, fn) {
   }
 }
 
-/** The BookingClient against the real server: the node tests in client/, with BIZING_API_URL. */
+/**
+ * The BookingClient against the real server: the node tests in client/, with BIZING_API_URL
+ * and the demo accounts (BIZING_DEMO_ACCOUNTS, JSON by role). One file at a time: they share
+ * the server, and the staff console's test rotates the clinic key and publishes an NPP.
+ */
 async function clientTests(tmp, project, server) {
   const files = (await readdir(path.join(here, "client"))).filter((f) => f.endsWith(".test.mjs")).sort();
-  const result = await nodeTests(tmp, project, "client", files.map((f) => `client/${f}`), {
-    BIZING_API_URL: server.url,
-  });
+  const env = { BIZING_API_URL: server.url, BIZING_DEMO_ACCOUNTS: JSON.stringify(server.accounts) };
+  const result = await nodeTests(tmp, project, "client", files.map((f) => `client/${f}`), env, ["--test-concurrency=1"]);
   return { ...result, summary: `${result.summary} (against bizing-server on 127.0.0.1:${server.port})` };
 }
 

@@ -20,6 +20,7 @@
 //! `InvalidResponse`.
 
 mod admin;
+mod staff;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -49,6 +50,9 @@ use zeroize::Zeroizing;
 use crate::error::{Coded, ErrorCode, error};
 use crate::js::{get, get_opt, set, string};
 use crate::keys::{ClinicKey, KeyPair};
+use crate::keystore::{self, WeakSlot};
+
+pub use staff::{ClinicKeyring, Rotation};
 
 /// The prefix of every problem type the booking API sends.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:bizing:problem:";
@@ -233,8 +237,6 @@ pub struct SignedIn {
     pub next: String,
 }
 
-type KeySlot = Weak<RefCell<Option<core::KeyPair>>>;
-
 /// Cookies by name, values zeroized when dropped.
 type Cookies = Vec<(String, Zeroizing<String>)>;
 
@@ -246,8 +248,8 @@ struct Inner {
     /// Outside a browser: the cookies the API set, name and value, in memory only. `None`
     /// in a browser or with `Credentials::Omit`.
     jar: Option<RefCell<Cookies>>,
-    /// Keys this client unwrapped or made, zeroized on logout.
-    keys: RefCell<Vec<KeySlot>>,
+    /// Keys (and keyrings) this client unwrapped or made, zeroized on logout.
+    keys: RefCell<Vec<WeakSlot>>,
 }
 
 /// A client of the booking API. Cheap to clone: clones share the session.
@@ -519,10 +521,16 @@ impl BookingClient {
     /// Registers `pair` with this client so logout zeroizes it, and hands it out.
     fn adopt(&self, pair: core::KeyPair) -> KeyPair {
         let pair = KeyPair::from_core(pair);
+        self.adopt_slot(keystore::weak(pair.slot()));
+        pair
+    }
+
+    /// Registers a slot of private keys (a key pair's, a keyring's) with this client, so
+    /// logout zeroizes it.
+    fn adopt_slot(&self, slot: WeakSlot) {
         let mut keys = self.inner.keys.borrow_mut();
         keys.retain(|k| k.strong_count() > 0);
-        keys.push(Rc::downgrade(pair.slot()));
-        pair
+        keys.push(slot);
     }
 
     /// Forgets the session: drops the cookies and zeroizes the keys this client handed out.
@@ -530,8 +538,9 @@ impl BookingClient {
         if let Some(jar) = &self.inner.jar {
             jar.borrow_mut().clear();
         }
-        for slot in self.inner.keys.borrow_mut().drain(..).filter_map(|k| k.upgrade()) {
-            crate::keystore::zeroize(&slot);
+        let slots: Vec<WeakSlot> = self.inner.keys.borrow_mut().drain(..).collect();
+        for slot in slots.iter().filter_map(Weak::upgrade) {
+            slot.wipe();
         }
     }
 
@@ -1400,6 +1409,70 @@ fn stale_path(after: Option<&str>, limit: Option<u64>) -> String {
     if query.is_empty() { "/api/notes/stale".to_owned() } else { format!("/api/notes/stale?{}", query.join("&")) }
 }
 
+/// The clinic-key versions a rewrap may use, by position: their ids and public keys, and
+/// their private keys borrowed for the moment of each use only (never across an await, so a
+/// logout or idle time-out in between still zeroizes them, and the rewrap then stops).
+pub(crate) trait HeldKeys {
+    /// The versions' key ids, in order.
+    ///
+    /// # Errors
+    /// `KeyZeroized` (as `InvalidArgument`, as the JS key handles report it).
+    fn ids(&self) -> Result<Vec<core::KeyId>, ClientError>;
+
+    /// The public key at `index`.
+    ///
+    /// # Errors
+    /// As [`HeldKeys::ids`].
+    fn public_key(&self, index: usize) -> Result<core::PublicKey, ClientError>;
+
+    /// Whether the private key at `index` is there (a version just published may be given
+    /// by its public key only: it is rewrapped to, never opened with).
+    fn can_open(&self, index: usize) -> bool;
+
+    /// `envelope` rewrapped ([`core::Envelope::rewrap`]) with the private key at `index`.
+    ///
+    /// # Errors
+    /// As [`HeldKeys::ids`]; the envelope's errors.
+    fn rewrap(
+        &self,
+        index: usize,
+        envelope: &core::Envelope,
+        context: &core::Context,
+        add: &[core::PublicKey],
+        remove: &[core::KeyId],
+    ) -> Result<core::Envelope, ClientError>;
+}
+
+/// The JS key handles `rewrapStale` is given: each use goes through the key registry.
+impl HeldKeys for &[&KeyPair] {
+    fn ids(&self) -> Result<Vec<core::KeyId>, ClientError> {
+        self.iter().map(|k| k.with(|pair| Ok(pair.key_id()))).collect::<Result<_, JsValue>>().map_err(ClientError::from)
+    }
+
+    fn public_key(&self, index: usize) -> Result<core::PublicKey, ClientError> {
+        let key = self.get(index).ok_or_else(|| ClientError::invalid("no such clinic key"))?;
+        key.with(|pair| Ok(pair.public_key().clone())).map_err(ClientError::from)
+    }
+
+    fn can_open(&self, index: usize) -> bool {
+        index < self.len()
+    }
+
+    fn rewrap(
+        &self,
+        index: usize,
+        envelope: &core::Envelope,
+        context: &core::Context,
+        add: &[core::PublicKey],
+        remove: &[core::KeyId],
+    ) -> Result<core::Envelope, ClientError> {
+        let key = self.get(index).ok_or_else(|| ClientError::invalid("no such clinic key"))?;
+        key.with(|pair| Ok(envelope.rewrap(pair, context, add, remove)))
+            .map_err(ClientError::from)?
+            .map_err(|e| ClientError::coded(&e))
+    }
+}
+
 impl BookingClient {
     /// A fresh correction id (16 random bytes, base64url): pick it before sealing the change,
     /// since its context names the request ([`bizing_core::api::correction_context`]).
@@ -1485,11 +1558,18 @@ impl BookingClient {
     /// `InvalidArgument` if the current version is not among `clinic_keys`; the envelope
     /// errors of a text that does not open (a batch before it may have been stored).
     pub async fn rewrap_stale(&self, tenant_id: &str, clinic_keys: &[&KeyPair]) -> Result<RewrapOutcome, ClientError> {
-        let held: Vec<core::KeyId> = clinic_keys
-            .iter()
-            .map(|k| k.with(|pair| Ok(pair.key_id())))
-            .collect::<Result<_, JsValue>>()
-            .map_err(ClientError::from)?;
+        self.rewrap_stale_held(tenant_id, &clinic_keys).await
+    }
+
+    /// [`BookingClient::rewrap_stale`] with the versions `keys` holds (JS key handles, a
+    /// keyring, a keyring plus a just-published version).
+    pub(crate) async fn rewrap_stale_held(
+        &self,
+        tenant_id: &str,
+        keys: &dyn HeldKeys,
+    ) -> Result<RewrapOutcome, ClientError> {
+        let held = keys.ids()?;
+        let held_versions: Vec<u32> = held.iter().map(core::KeyId::version).collect();
         let mut outcome = RewrapOutcome::default();
         let mut after: Option<String> = None;
         loop {
@@ -1499,8 +1579,7 @@ impl BookingClient {
             let Some(current_index) = held.iter().position(|id| id.version() == page.current_version) else {
                 return Err(ClientError::invalid("the current clinic-key version is not among the keys given"));
             };
-            let Some(current) = clinic_keys.get(current_index) else { break };
-            let current_public = current.with(|pair| Ok(pair.public_key().clone())).map_err(ClientError::from)?;
+            let current_public = keys.public_key(current_index)?;
             let old: Vec<core::KeyId> =
                 held.iter().copied().filter(|id| id.version() != page.current_version).collect();
             let mut items = Vec::new();
@@ -1508,13 +1587,11 @@ impl BookingClient {
                 let envelope: core::Envelope =
                     item.envelope.parse().map_err(|e: core::EnvelopeError| ClientError::coded(&e))?;
                 let recipients = envelope.recipients();
-                let held_versions: Vec<u32> = held.iter().map(core::KeyId::version).collect();
-                let opener = held.iter().position(|id| recipients.contains(id));
+                let opener = held.iter().enumerate().position(|(i, id)| recipients.contains(id) && keys.can_open(i));
                 let (Some(opener), true) = (opener, item.key_versions.iter().all(|v| held_versions.contains(v))) else {
                     outcome.skipped += 1;
                     continue;
                 };
-                let Some(opener) = clinic_keys.get(opener) else { continue };
                 let remove: Vec<core::KeyId> = old.iter().copied().filter(|id| recipients.contains(id)).collect();
                 let add: Vec<core::PublicKey> = if recipients.contains(&current_public.key_id()) {
                     Vec::new()
@@ -1522,10 +1599,7 @@ impl BookingClient {
                     vec![current_public.clone()]
                 };
                 let context = stale_context(tenant_id, item);
-                let moved = opener
-                    .with(|pair| Ok(envelope.rewrap(pair, &context, &add, &remove)))
-                    .map_err(ClientError::from)?
-                    .map_err(|e| ClientError::coded(&e))?;
+                let moved = keys.rewrap(opener, &envelope, &context, &add, &remove)?;
                 items.push(RewrapItem { kind: item.kind, id: item.id.clone(), envelope: moved.to_string() });
             }
             if !items.is_empty() {
@@ -1742,14 +1816,7 @@ impl JsBookingClient {
         wasm_bindgen_futures::future_to_promise(async move {
             let pairs: Vec<&KeyPair> = clinic_keys.iter().map(ClinicKey::pair).collect();
             let outcome = client.rewrap_stale(&tenant_id, &pairs).await?;
-            let out = js_sys::Object::new();
-            set(&out, "rewrapped", outcome.rewrapped);
-            set(&out, "skipped", outcome.skipped);
-            // Counts of texts stay far below 2^53.
-            #[allow(clippy::cast_precision_loss)]
-            set(&out, "remaining", outcome.remaining as f64);
-            set(&out, "complete", outcome.complete);
-            Ok(out.into())
+            Ok(outcome_object(&outcome))
         })
     }
 
@@ -1768,6 +1835,18 @@ impl JsBookingClient {
             Ok(out.into())
         })
     }
+}
+
+/// A `RewrapOutcome` object.
+fn outcome_object(outcome: &RewrapOutcome) -> JsValue {
+    let out = js_sys::Object::new();
+    set(&out, "rewrapped", outcome.rewrapped);
+    set(&out, "skipped", outcome.skipped);
+    // Counts of texts stay far below 2^53.
+    #[allow(clippy::cast_precision_loss)]
+    set(&out, "remaining", outcome.remaining as f64);
+    set(&out, "complete", outcome.complete);
+    out.into()
 }
 
 /// An `EnvelopeContext` object.

@@ -1,5 +1,10 @@
 //! Every private key the SDK hands to JavaScript lives here, so that logout and idle timeout
 //! can zeroize all of them at once, whatever references JavaScript still holds.
+//!
+//! A holder is a shared slot (`Rc<RefCell<Option<T>>>`): the JS handle owns it, the registry
+//! keeps a weak reference, and zeroizing takes the value out, whose drop overwrites the
+//! secrets (P-256 secret keys zeroize themselves on drop). Single key pairs and clinic
+//! keyrings share the one registry.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -12,20 +17,60 @@ use crate::error::{ErrorCode, error};
 /// A private key shared between its JS handle and the registry; `None` once zeroized.
 pub(crate) type Slot = Rc<RefCell<Option<CoreKeyPair>>>;
 
-thread_local! {
-    static LIVE: RefCell<Vec<Weak<RefCell<Option<CoreKeyPair>>>>> = const { RefCell::new(Vec::new()) };
+/// What the registry can zeroize: a slot holding private keys.
+pub(crate) trait Wipe {
+    /// Drops (so zeroizes) what the slot holds; returns how many private keys that was.
+    fn wipe(&self) -> usize;
 }
 
-/// Registers a key and returns its slot.
-pub(crate) fn register(key: CoreKeyPair) -> Slot {
-    let slot = Rc::new(RefCell::new(Some(key)));
+/// How many private keys a slot's value holds.
+pub(crate) trait Secrets {
+    /// The number of private keys in `self`.
+    fn private_keys(&self) -> usize;
+}
+
+impl Secrets for CoreKeyPair {
+    fn private_keys(&self) -> usize {
+        1
+    }
+}
+
+impl<T: Secrets> Wipe for RefCell<Option<T>> {
+    fn wipe(&self) -> usize {
+        // A slot borrowed right now is in use by a synchronous call on this thread, which
+        // cannot be running while this one does; nothing holds a borrow across an await.
+        self.try_borrow_mut().ok().and_then(|mut value| value.take()).map_or(0, |value| value.private_keys())
+    }
+}
+
+/// A weak reference to a registered slot.
+pub(crate) type WeakSlot = Weak<dyn Wipe>;
+
+thread_local! {
+    static LIVE: RefCell<Vec<WeakSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A weak reference to `slot`, for the registry or a client's logout list.
+pub(crate) fn weak<T: Secrets + 'static>(slot: &Rc<RefCell<Option<T>>>) -> WeakSlot {
+    let weak: Weak<RefCell<Option<T>>> = Rc::downgrade(slot);
+    weak
+}
+
+/// Registers a slot with the registry (so `zeroize_all` reaches it) and returns it.
+pub(crate) fn register_slot<T: Secrets + 'static>(value: T) -> Rc<RefCell<Option<T>>> {
+    let slot = Rc::new(RefCell::new(Some(value)));
     LIVE.with(|live| {
         let mut live = live.borrow_mut();
         // Forget slots whose handles JS has already freed.
         live.retain(|w| w.strong_count() > 0);
-        live.push(Rc::downgrade(&slot));
+        live.push(weak(&slot));
     });
     slot
+}
+
+/// Registers a key and returns its slot.
+pub(crate) fn register(key: CoreKeyPair) -> Slot {
+    register_slot(key)
 }
 
 /// Runs `f` with the key in `slot`, or fails with `KeyZeroized`.
@@ -37,25 +82,16 @@ pub(crate) fn with_key<T>(slot: &Slot, f: impl FnOnce(&CoreKeyPair) -> Result<T,
     }
 }
 
-/// Zeroizes one key (dropping a P-256 secret key overwrites it).
-pub(crate) fn zeroize(slot: &Slot) {
-    if let Ok(mut key) = slot.try_borrow_mut() {
-        key.take();
-    }
+/// Zeroizes one slot.
+pub(crate) fn zeroize<T: Secrets>(slot: &Rc<RefCell<Option<T>>>) {
+    slot.wipe();
 }
 
-/// Zeroizes every key the SDK has handed out; returns how many were live.
+/// Zeroizes every key the SDK has handed out; returns how many private keys were live.
 pub(crate) fn zeroize_all() -> usize {
     LIVE.with(|live| {
-        let mut live = live.borrow_mut();
-        let mut count = 0;
-        for slot in live.drain(..).filter_map(|w| w.upgrade()) {
-            if let Ok(mut key) = slot.try_borrow_mut()
-                && key.take().is_some()
-            {
-                count += 1;
-            }
-        }
-        count
+        // Taken out first, so nothing is borrowed while the values drop.
+        let slots: Vec<WeakSlot> = live.borrow_mut().drain(..).collect();
+        slots.iter().filter_map(Weak::upgrade).map(|slot| slot.wipe()).sum()
     })
 }

@@ -19,7 +19,7 @@ mod npp;
 mod phi;
 
 pub use access_log::AccessLogVerifier;
-pub use client::{BookingClient, ClientError, Credentials};
+pub use client::{BookingClient, ClientError, ClinicKeyring, Credentials};
 pub use envelope::Envelope;
 pub use error::ErrorCode;
 pub use idle_timer::IdleTimer;

@@ -49,6 +49,7 @@ test("the Node entry exports the whole API except the browser-only IdleTimer", (
     "AccessLogVerifier",
     "BookingClient",
     "ClinicKey",
+    "ClinicKeyring",
     "Envelope",
     "ErrorCode",
     "KeyPair",

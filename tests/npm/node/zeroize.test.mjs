@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 
-import { ClinicKey, Envelope, ErrorCode, KeyPair, PasswordKeys, init, zeroizeKeys } from "@bizing/booking-sdk";
+import { ClinicKey, ClinicKeyring, Envelope, ErrorCode, KeyPair, PasswordKeys, init, zeroizeKeys } from "@bizing/booking-sdk";
 
 import { ctx, stillWorks, throwsCode } from "./helpers.mjs";
 
@@ -48,5 +48,32 @@ test("zeroizeKeys() wipes every live key, clinic keys and unwrapped keys include
 
   // The wrapped copy survives, and new keys work.
   assert.equal(KeyPair.unwrapWithPassword(wrapped, keys).keyId, sealed.recipients[0]);
+  stillWorks();
+});
+
+test("zeroizeKeys() wipes a ClinicKeyring too, counting each version it held", () => {
+  zeroizeKeys();
+  const staff = KeyPair.generate();
+  const v1 = ClinicKey.create();
+  const v2 = v1.rotate();
+  const copy = (clinic, current) => ({
+    version: clinic.version,
+    keyId: clinic.keyId,
+    publicKey: Buffer.from(clinic.publicKey().toSec1()).toString("base64url"),
+    wrappedKey: clinic.wrapFor(staff.publicKey()),
+    current,
+  });
+  const keyring = ClinicKeyring.unlock({ keys: [copy(v1, false), copy(v2, true)] }, staff);
+  assert.deepEqual(keyring.versions(), [1, 2]);
+  assert.equal(keyring.currentVersion, 2);
+  const sealed = Envelope.seal("kept in the keyring", ctx, [v1.publicKey()]).toString();
+  assert.equal(keyring.openNote(sealed, ctx), "kept in the keyring");
+
+  // The staff key, both clinic keys, and the keyring's two unwrapped versions.
+  assert.equal(zeroizeKeys(), 5);
+  assert.equal(keyring.isZeroized, true);
+  throwsCode(() => keyring.openNote(sealed, ctx), ErrorCode.KeyZeroized);
+  throwsCode(() => keyring.versions(), ErrorCode.KeyZeroized);
+  keyring.zeroize(); // again is fine
   stillWorks();
 });

@@ -296,7 +296,7 @@ export interface WeeklySchedule { windows: ScheduleWindow[]; }
 
 /// A JSON body of the named members of `request`, copied as they are (any JSON type; the
 /// server checks them): `true` marks a required member.
-fn pick(request: &JsValue, members: &[(&str, bool)]) -> Result<Option<String>, ClientError> {
+pub(super) fn pick(request: &JsValue, members: &[(&str, bool)]) -> Result<Option<String>, ClientError> {
     let object = js_sys::Object::new();
     for &(name, required) in members {
         let value = if required { Some(get(request, name)?) } else { get_opt(request, name)? };
