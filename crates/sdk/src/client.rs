@@ -20,6 +20,7 @@
 //! `InvalidResponse`.
 
 mod admin;
+mod preferences;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -974,6 +975,10 @@ export interface Booking {
   status: "active" | "cancelled";
   /** The sealed note: for the patient and the provider, when there is one. */
   note?: string;
+  /** When the patient was checked in (clinic offset, like `start`). */
+  checkedInAt?: string;
+  /** Staff only: how and where the patient asked to be contacted instead, if they did. */
+  confidentialContact?: ConfidentialContact;
   createdAt: string;
   updatedAt: string;
 }
