@@ -1390,6 +1390,7 @@ fn stale_context(tenant_id: &str, item: &StaleItem) -> core::Context {
         SealedKind::Note => note_context(tenant_id, &item.booking_id),
         SealedKind::Correction => correction_context(tenant_id, &item.booking_id, &item.id),
         SealedKind::Disagreement => disagreement_context(tenant_id, &item.booking_id, &item.id),
+        SealedKind::Restriction => bizing_core::api::restriction_context(tenant_id, &item.id),
     }
 }
 
@@ -1621,7 +1622,7 @@ export interface ExportDocument {
   accessLog: AccessLogPage;
 }
 
-export type SealedKind = "note" | "correction" | "disagreement";
+export type SealedKind = "note" | "correction" | "disagreement" | "restriction";
 export interface StaleQuery { after?: string; limit?: number; }
 export interface StaleItem {
   kind: SealedKind;

@@ -25,8 +25,10 @@ struct World {
     b: Patient,
     b_cookie: String,
     b_booking: String,
+    provider_person: Patient,
     provider: String,
     other_provider: String,
+    admin_person: Patient,
     admin: String,
     desk: String,
     b_clinic_admin: String,
@@ -65,7 +67,8 @@ async fn world() -> World {
     app.state.store.insert_service(&service).await.unwrap();
     let (provider_person, provider_cookie) = provider(&app, "prov-a", "Dr. Quinn Ash").await;
     let (_, other_provider) = provider(&app, "prov-a2", "Dr. Other").await;
-    let admin = Patient::new("admin@staff.example", "Ada Admin").sign_up_as(&app, TENANT, "admin").await;
+    let mut admin_person = Patient::new("admin@staff.example", "Ada Admin");
+    let admin = admin_person.sign_up_as(&app, TENANT, "admin").await;
     let desk = Patient::new("desk@staff.example", "Desk Person").sign_up_as(&app, TENANT, "receptionist").await;
     let b_clinic_admin = Patient::new("admin-b@staff.example", "Bea Admin").sign_up_as(&app, "clinic-b", "admin").await;
     let clinic_key = app.publish_clinic_key(&admin, &[&provider_person.keys]).await;
@@ -87,8 +90,10 @@ async fn world() -> World {
         b,
         b_cookie,
         b_booking,
+        provider_person,
         provider: provider_cookie,
         other_provider,
+        admin_person,
         admin,
         desk,
         b_clinic_admin,
@@ -567,4 +572,48 @@ async fn only_the_patient_and_the_clinics_admins_reach_restrictions() {
     assert_eq!(res.json["restrictions"][0]["status"], "pending");
     let res = w.app.call("GET", "/api/restrictions", None, None).await;
     assert_problem(&res, StatusCode::UNAUTHORIZED, "not-signed-in");
+}
+
+#[tokio::test]
+async fn restriction_details_are_rewrapped_after_a_clinic_key_rotation() {
+    let w = world().await;
+    let id = filed(&w, "other", "Do not leave messages with my family.").await;
+    let old = w.clinic_key.key_pair().key_id();
+    // The next version, shared with the provider (and, by the helper, the admin).
+    let next = w.clinic_key.rotate().unwrap();
+    let res = w.app.publish_clinic_key_version(&w.admin, &next, &[&w.provider_person.keys]).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
+
+    // The admin lists it as stale: its own record id in the context, version 1.
+    w.admin_person.step_up(&w.app, &w.admin).await;
+    let stale = w.app.call("GET", "/api/notes/stale", None, Some(&w.admin)).await;
+    assert_eq!(stale.status, StatusCode::OK, "{}", stale.json);
+    let items = stale.json["items"].as_array().unwrap();
+    let item = items.iter().find(|i| i["kind"] == "restriction").expect("the restriction is stale");
+    assert_eq!(item["id"], id.as_str());
+    assert_eq!(item["bookingId"], id.as_str());
+    assert_eq!(item["keyVersions"], json!([1]));
+    assert_eq!(item["cursor"], format!("restriction:{id}"));
+    // Providers do not see restriction requests, so not their details either.
+    w.provider_person.step_up(&w.app, &w.provider).await;
+    let theirs = w.app.call("GET", "/api/notes/stale", None, Some(&w.provider)).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.json);
+    assert!(theirs.json["items"].as_array().unwrap().iter().all(|i| i["kind"] != "restriction"), "{}", theirs.json);
+
+    // Rewrapped in the admin's browser: the old version removed, the new one added.
+    let context = restriction_context(TENANT, &id);
+    let envelope: Envelope = item["envelope"].as_str().unwrap().parse().unwrap();
+    let moved = envelope.rewrap(w.clinic_key.key_pair(), &context, &[next.public_key().clone()], &[old]).unwrap();
+    let body = json!({ "version": 2, "items": [{ "kind": "restriction", "id": id, "envelope": moved.to_string() }] });
+    let res = w.app.call("POST", "/api/notes/rewrap", Some(body), Some(&w.admin)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.json);
+    assert_eq!(res.json["rewrapped"], 1);
+
+    let list = w.app.call("GET", "/api/restrictions", None, Some(&w.a_cookie)).await;
+    let stored: Envelope = list.json["restrictions"][0]["details"].as_str().unwrap().parse().unwrap();
+    assert_eq!(stored.open_text(next.key_pair(), &context).unwrap().as_str(), "Do not leave messages with my family.");
+    assert!(stored.open_text(&w.a.keys, &context).is_ok(), "the patient keeps their copy");
+    assert!(stored.open_text(w.clinic_key.key_pair(), &context).is_err(), "the old version no longer opens it");
+    let page = verified_log(&w.app, TENANT, &w.a_cookie).await;
+    assert!(events_of(&page, "restriction").contains(&(id, "rewrap".into(), "admin".into())));
 }
