@@ -1618,6 +1618,9 @@ export interface ExportDocument {
   bookings: Booking[];
   corrections: Correction[];
   nppAcknowledgments: NppAckRecord[];
+  confidentialContact?: ConfidentialContact;
+  /** Newest first. */
+  restrictions: Restriction[];
   /** Verify with `AccessLog` like `client.accessLog()`; the consistency proof is empty (from 0). */
   accessLog: AccessLogPage;
 }
