@@ -122,6 +122,22 @@ export type {
   StaffMember,
 } from "./dist/bizing_sdk.js";
 
+// The front desk and the patient's privacy preferences (check-in, bookings of a range of days,
+// the confidential contact, restriction requests).
+export type {
+  BookingsQuery,
+  ConfidentialContact,
+  ContactMethod,
+  CreateRestrictionRequest,
+  DecideRestrictionRequest,
+  Preferences,
+  Restriction,
+  RestrictionKind,
+  RestrictionStatus,
+  RestrictionsResponse,
+  SetConfidentialContact,
+} from "./dist/bizing_sdk.js";
+
 /**
  * Loads the wasm module, once however often it is called (concurrent calls share one load;
  * a failed load may be retried). Await it before anything else: until it resolves, every

@@ -20,6 +20,7 @@
 //! `InvalidResponse`.
 
 mod admin;
+mod preferences;
 mod staff;
 
 use std::cell::RefCell;
@@ -983,6 +984,10 @@ export interface Booking {
   status: "active" | "cancelled";
   /** The sealed note: for the patient and the provider, when there is one. */
   note?: string;
+  /** When the patient was checked in (clinic offset, like `start`). */
+  checkedInAt?: string;
+  /** Staff only: how and where the patient asked to be contacted instead, if they did. */
+  confidentialContact?: ConfidentialContact;
   createdAt: string;
   updatedAt: string;
 }
@@ -1394,6 +1399,7 @@ fn stale_context(tenant_id: &str, item: &StaleItem) -> core::Context {
         SealedKind::Note => note_context(tenant_id, &item.booking_id),
         SealedKind::Correction => correction_context(tenant_id, &item.booking_id, &item.id),
         SealedKind::Disagreement => disagreement_context(tenant_id, &item.booking_id, &item.id),
+        SealedKind::Restriction => bizing_core::api::restriction_context(tenant_id, &item.id),
     }
 }
 
@@ -1686,11 +1692,14 @@ export interface ExportDocument {
   bookings: Booking[];
   corrections: Correction[];
   nppAcknowledgments: NppAckRecord[];
+  confidentialContact?: ConfidentialContact;
+  /** Newest first. */
+  restrictions: Restriction[];
   /** Verify with `AccessLog` like `client.accessLog()`; the consistency proof is empty (from 0). */
   accessLog: AccessLogPage;
 }
 
-export type SealedKind = "note" | "correction" | "disagreement";
+export type SealedKind = "note" | "correction" | "disagreement" | "restriction";
 export interface StaleQuery { after?: string; limit?: number; }
 export interface StaleItem {
   kind: SealedKind;

@@ -80,6 +80,19 @@ pub async fn export(State(state): State<AppState>, Authenticated(s): Authenticat
         .into_iter()
         .map(|a| NppAckRecord { version_hash: a.version_hash, acknowledged_at: a.acknowledged_at, channel: a.channel })
         .collect();
+    let confidential_contact = state
+        .store
+        .confidential_contact(&tenant.id, &user.id)
+        .await?
+        .map(|c| crate::preferences::open_contact(&keys, &user.id, &c.contact_enc))
+        .transpose()?;
+    let restrictions = state
+        .store
+        .restrictions(&tenant.id, Some(&user.id))
+        .await?
+        .iter()
+        .map(|r| crate::restrictions::wire(r, &keys, false))
+        .collect::<Result<_, _>>()?;
     let access_log = access_log::patient_page(&state, &tenant.id, &user.id, 0).await?;
     let exported_at = utc(now)?;
     let document = ExportDocument {
@@ -97,6 +110,8 @@ pub async fn export(State(state): State<AppState>, Authenticated(s): Authenticat
         bookings,
         corrections,
         npp_acknowledgments,
+        confidential_contact,
+        restrictions,
         access_log,
     };
     let mut response = Json(document).into_response();

@@ -18,7 +18,9 @@ pub mod export;
 pub mod extract;
 pub mod npp;
 pub mod openapi;
+pub mod preferences;
 pub mod ratelimit;
+pub mod restrictions;
 pub mod rewrap;
 pub mod scheduling;
 pub mod session;
@@ -158,6 +160,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/bookings/{id}", get(scheduling::get_one))
         .route("/api/bookings/{id}/cancel", post(scheduling::cancel))
         .route("/api/bookings/{id}/reschedule", post(scheduling::reschedule))
+        .route("/api/bookings/{id}/check-in", post(scheduling::check_in))
         .route("/api/bookings/{id}/corrections", post(corrections::create))
         .route("/api/corrections", get(corrections::list))
         .route("/api/corrections/{id}", get(corrections::get_one))
@@ -165,6 +168,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/corrections/{id}/deny", post(corrections::deny))
         .route("/api/corrections/{id}/extend", post(corrections::extend))
         .route("/api/corrections/{id}/disagreement", post(corrections::disagreement))
+        .route("/api/preferences", get(preferences::get))
+        .route(
+            "/api/preferences/confidential-contact",
+            put(preferences::set_contact).delete(preferences::clear_contact),
+        )
+        .route("/api/restrictions", get(restrictions::list).post(restrictions::create))
+        .route("/api/restrictions/{id}/decide", post(restrictions::decide))
+        .route("/api/restrictions/{id}/withdraw", post(restrictions::withdraw))
         .route("/api/export", get(export::export))
         .route("/api/notes/stale", get(rewrap::stale))
         .route("/api/notes/rewrap", post(rewrap::rewrap).layer(DefaultBodyLimit::max(rewrap::REWRAP_BODY_LIMIT)))

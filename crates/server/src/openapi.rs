@@ -261,7 +261,7 @@ pub fn routes() -> Vec<Route> {
             "/api/bookings",
             "bookings",
             SignedIn,
-            "The bookings the caller may see",
+            "The bookings the caller may see, by start time (query: from and to, clinic-local YYYY-MM-DD dates, to excluded, at most 62 days apart, both or neither)",
             None,
             200,
             Some(schema::<api::BookingsResponse>)
@@ -293,6 +293,16 @@ pub fn routes() -> Vec<Route> {
             SignedIn,
             "Move a booking to another free slot",
             Some(schema::<api::RescheduleRequest>),
+            200,
+            Some(schema::<api::Booking>)
+        ),
+        route!(
+            "post",
+            "/api/bookings/{id}/check-in",
+            "bookings",
+            SignedIn,
+            "Check the patient in, from 24 hours before the start until the end (receptionists, admins, the booking's provider)",
+            None,
             200,
             Some(schema::<api::Booking>)
         ),
@@ -615,6 +625,76 @@ pub fn routes() -> Vec<Route> {
             Some(schema::<api::RewrapRequest>),
             200,
             Some(schema::<api::RewrapResponse>)
+        ),
+        route!(
+            "get",
+            "/api/preferences",
+            "preferences",
+            SignedIn,
+            "The signed-in patient's confidential contact and restriction requests",
+            None,
+            200,
+            Some(schema::<api::Preferences>)
+        ),
+        route!(
+            "put",
+            "/api/preferences/confidential-contact",
+            "preferences",
+            SignedIn,
+            "Set how and where the clinic should contact the patient instead (HIPAA confidential communications; patients, recent step-up)",
+            Some(schema::<api::SetConfidentialContact>),
+            200,
+            Some(schema::<api::ConfidentialContact>)
+        ),
+        route!(
+            "delete",
+            "/api/preferences/confidential-contact",
+            "preferences",
+            SignedIn,
+            "Remove the confidential contact (patients, recent step-up)",
+            None,
+            204,
+            None
+        ),
+        route!(
+            "get",
+            "/api/restrictions",
+            "preferences",
+            SignedIn,
+            "Restriction requests: a patient's own, or the clinic's for an admin; newest first",
+            None,
+            200,
+            Some(schema::<api::RestrictionsResponse>)
+        ),
+        route!(
+            "post",
+            "/api/restrictions",
+            "preferences",
+            SignedIn,
+            "Ask for a restriction on uses or disclosures, the details sealed on the client (HIPAA; patients, recent step-up)",
+            Some(schema::<api::CreateRestrictionRequest>),
+            201,
+            Some(schema::<api::Restriction>)
+        ),
+        route!(
+            "post",
+            "/api/restrictions/{id}/decide",
+            "preferences",
+            SignedIn,
+            "Agree to or deny a pending restriction request; a denial needs a reason (admins; a health-plan request about care paid in full out of pocket must be agreed to)",
+            Some(schema::<api::DecideRestrictionRequest>),
+            200,
+            Some(schema::<api::Restriction>)
+        ),
+        route!(
+            "post",
+            "/api/restrictions/{id}/withdraw",
+            "preferences",
+            SignedIn,
+            "Withdraw one's pending or agreed restriction request (patients, recent step-up)",
+            None,
+            200,
+            Some(schema::<api::Restriction>)
         ),
         route!(
             "get",

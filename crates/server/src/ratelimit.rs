@@ -21,7 +21,8 @@ const WINDOW_SECS: i64 = 60;
 pub struct RateLimits {
     /// Everything not below (default 100).
     pub standard: i64,
-    /// Reads of PHI: bookings, the account, corrections, the access log (default 30).
+    /// Reads of PHI: bookings, the account, corrections, preferences and restriction
+    /// requests, the access log (default 30).
     pub phi_read: i64,
     /// Data exports (default 10).
     pub export: i64,
@@ -58,7 +59,9 @@ pub fn class(limits: &RateLimits, method: &Method, path: &str) -> (&'static str,
     if path.starts_with("/api/export") {
         ("export", limits.export)
     } else if method == Method::GET
-        && ["/api/bookings", "/api/me", "/api/corrections", "/api/access-log"].iter().any(|p| path.starts_with(p))
+        && ["/api/bookings", "/api/me", "/api/corrections", "/api/preferences", "/api/restrictions", "/api/access-log"]
+            .iter()
+            .any(|p| path.starts_with(p))
     {
         ("phi-read", limits.phi_read)
     } else {

@@ -1,8 +1,9 @@
 //! Rewrapping sealed texts after a clinic-key rotation: the listing of what is still sealed
 //! to an older clinic-key version, and the upload of rewrapped envelopes in batches.
 //!
-//! Who: a provider (the texts of bookings with them) or an admin (the clinic's), who holds a
-//! copy of the current version, signed in with a recent step-up. The client opens nothing
+//! Who: a provider (the texts of bookings with them) or an admin (the clinic's, and the
+//! details of its restriction requests, which providers do not see), who holds a copy of the
+//! current version, signed in with a recent step-up. The client opens nothing
 //! new: it unwraps the data key with an old version it holds and wraps it to the current one
 //! ([`bizing_core::Envelope::rewrap`]).
 //!
@@ -26,8 +27,8 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use bizing_core::api::{
-    MAX_CORRECTION_LEN, MAX_NOTE_LEN, MAX_REWRAP_ITEMS, RewrapRequest, RewrapResponse, SealedKind, StaleItem,
-    StaleQuery, StaleResponse,
+    MAX_CORRECTION_LEN, MAX_NOTE_LEN, MAX_RESTRICTION_LEN, MAX_REWRAP_ITEMS, RewrapRequest, RewrapResponse, SealedKind,
+    StaleItem, StaleQuery, StaleResponse,
 };
 use bizing_core::{Envelope, KeyId};
 
@@ -140,7 +141,11 @@ pub async fn rewrap(
         if !seen.insert((column, item.id.as_str())) {
             return Err(AppError::bad_request("invalid-body", format!("items[{i}]: each text at most once")));
         }
-        let max = if column == SealedColumn::Note { MAX_NOTE_LEN } else { MAX_CORRECTION_LEN };
+        let max = match column {
+            SealedColumn::Note => MAX_NOTE_LEN,
+            SealedColumn::Change | SealedColumn::Disagreement => MAX_CORRECTION_LEN,
+            SealedColumn::Restriction => MAX_RESTRICTION_LEN,
+        };
         if item.envelope.len() > max {
             return Err(AppError::bad_request(
                 "envelope-too-large",
@@ -317,6 +322,7 @@ impl Caller {
         let (kind, resource_id) = match row.column {
             SealedColumn::Note => (LogResource::NOTE, &row.booking_id),
             SealedColumn::Change | SealedColumn::Disagreement => (LogResource::CORRECTION, &row.id),
+            SealedColumn::Restriction => (LogResource::RESTRICTION, &row.id),
         };
         access_log::event(
             state,
@@ -331,6 +337,7 @@ fn kind_of(column: SealedColumn) -> SealedKind {
         SealedColumn::Note => SealedKind::Note,
         SealedColumn::Change => SealedKind::Correction,
         SealedColumn::Disagreement => SealedKind::Disagreement,
+        SealedColumn::Restriction => SealedKind::Restriction,
     }
 }
 
@@ -339,15 +346,17 @@ fn column_of(kind: SealedKind) -> SealedColumn {
         SealedKind::Note => SealedColumn::Note,
         SealedKind::Correction => SealedColumn::Change,
         SealedKind::Disagreement => SealedColumn::Disagreement,
+        SealedKind::Restriction => SealedColumn::Restriction,
     }
 }
 
-/// `note:<id>`, `correction:<id>`, `disagreement:<id>`.
+/// `note:<id>`, `correction:<id>`, `disagreement:<id>`, `restriction:<id>`.
 fn cursor(column: SealedColumn, id: &str) -> String {
     let kind = match column {
         SealedColumn::Note => "note",
         SealedColumn::Change => "correction",
         SealedColumn::Disagreement => "disagreement",
+        SealedColumn::Restriction => "restriction",
     };
     format!("{kind}:{id}")
 }
@@ -359,6 +368,7 @@ fn parse_cursor(text: &str) -> Result<(SealedColumn, String), AppError> {
         "note" => SealedColumn::Note,
         "correction" => SealedColumn::Change,
         "disagreement" => SealedColumn::Disagreement,
+        "restriction" => SealedColumn::Restriction,
         _ => return Err(bad()),
     };
     Ok((column, id.to_owned()))

@@ -10,6 +10,12 @@
 //! sealed notes; a provider sees the bookings with them, with patient names and sealed
 //! notes; receptionists and admins see the clinic's schedule with patient names and no note
 //! at all. A booking the caller may not see is 404, exactly like one that does not exist.
+//! Staff (not the patient) also see the patient's confidential contact on each booking, if
+//! the patient set one, so whoever contacts them uses it; each answer that shows it records
+//! one view of it per patient in the access log, besides the views of the bookings.
+//!
+//! Check-in: the front desk (a receptionist or an admin), or the booking's provider, checks
+//! the patient in from 24 hours before the start until the end of an active booking, once.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -18,8 +24,9 @@ use axum::http::StatusCode;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core::Envelope;
 use bizing_core::api::{
-    Booking, BookingStatus, BookingsResponse, CreateBookingRequest, DEFAULT_SLOT_DAYS, MAX_NOTE_LEN, MAX_SLOT_DAYS,
-    Provider, ProvidersResponse, RescheduleRequest, Service, ServicesResponse, Slot, SlotsQuery, SlotsResponse,
+    Booking, BookingStatus, BookingsQuery, BookingsResponse, CHECK_IN_OPENS_SECS, CreateBookingRequest,
+    DEFAULT_SLOT_DAYS, MAX_BOOKINGS_RANGE_DAYS, MAX_NOTE_LEN, MAX_SLOT_DAYS, Provider, ProvidersResponse,
+    RescheduleRequest, Service, ServicesResponse, Slot, SlotsQuery, SlotsResponse,
 };
 use jiff::civil::Date;
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -30,7 +37,9 @@ use crate::access_log::{self, LogAction, LogResource, Who};
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::session::{AnySession, Authenticated};
-use crate::store::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow, TenantRow, UserRow};
+use crate::store::{
+    BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow, StartRange, TenantRow, UserRow,
+};
 use crate::vault::TenantKeys;
 
 /// `GET /api/clinics/{tenant}/services` (public).
@@ -176,29 +185,36 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(wire_booking(&row, &viewer, None, &tz)?)))
 }
 
-/// `GET /api/bookings`: the bookings the caller may see, by start time.
+/// `GET /api/bookings?from=YYYY-MM-DD&to=YYYY-MM-DD`: the bookings the caller may see, by
+/// start time; with `from` and `to` (clinic-local days, `to` excluded, at most 62 days), only
+/// those that start in that range.
 ///
 /// # Errors
-/// 401 without a session.
+/// 401 without a session; 400 `invalid-query` (an unknown parameter) or `invalid-range`.
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
+    query: Result<Query<BookingsQuery>, QueryRejection>,
 ) -> Result<Json<BookingsResponse>, AppError> {
+    let Query(query) = query.map_err(|e| AppError::bad_request("invalid-query", e.body_text()))?;
     let (user, viewer) = viewer(&state, &s).await?;
     let tenant = clinic(&state, &s.tenant_id).await?;
     let tz = time_zone(&tenant)?;
+    let range = start_range(&query, &tz)?;
     let rows = match &viewer {
-        Viewer::Patient => state.store.bookings(&tenant.id, BookingScope::Patient(&user.id)).await?,
+        Viewer::Patient => state.store.bookings_starting(&tenant.id, BookingScope::Patient(&user.id), range).await?,
         Viewer::Provider => match state.store.provider_by_user(&tenant.id, &user.id).await? {
-            Some(p) => state.store.bookings(&tenant.id, BookingScope::Provider(&p.id)).await?,
+            Some(p) => state.store.bookings_starting(&tenant.id, BookingScope::Provider(&p.id), range).await?,
             None => Vec::new(),
         },
-        Viewer::Staff => state.store.bookings(&tenant.id, BookingScope::Clinic).await?,
+        Viewer::Staff => state.store.bookings_starting(&tenant.id, BookingScope::Clinic, range).await?,
     };
     let keys = names_key(&state, &tenant, &viewer)?;
     let visible: Vec<&BookingRow> = rows.iter().filter(|b| may_see(&user, &viewer, b)).collect();
     let (who, _) = actor(&state, &tenant, &user)?;
-    let events = visible.iter().map(|b| viewed(&state, &tenant, &who, &viewer, b)).collect::<Result<Vec<_>, _>>()?;
+    let mut events =
+        visible.iter().map(|b| viewed(&state, &tenant, &who, &viewer, b)).collect::<Result<Vec<_>, _>>()?;
+    events.extend(contact_views(&state, &tenant, &who, &viewer, &visible)?);
     access_log::record(&state, &tenant.id, &events).await?;
     let bookings = visible.iter().map(|b| wire_booking(b, &viewer, keys.as_ref(), &tz)).collect::<Result<_, _>>()?;
     Ok(Json(BookingsResponse { bookings }))
@@ -216,7 +232,9 @@ pub async fn get_one(
     let (user, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
     let keys = names_key(&state, &tenant, &viewer)?;
     let (who, _) = actor(&state, &tenant, &user)?;
-    access_log::record(&state, &tenant.id, &[viewed(&state, &tenant, &who, &viewer, &row)?]).await?;
+    let mut events = vec![viewed(&state, &tenant, &who, &viewer, &row)?];
+    events.extend(contact_views(&state, &tenant, &who, &viewer, &[&row])?);
+    access_log::record(&state, &tenant.id, &events).await?;
     Ok(Json(wire_booking(&row, &viewer, keys.as_ref(), &time_zone(&tenant)?)?))
 }
 
@@ -237,7 +255,7 @@ pub async fn cancel(
     if !state.store.cancel_booking(&tenant.id, &row.id, now, &access_log::prepare(&keys, &[event])?).await? {
         return Err(already_cancelled());
     }
-    respond(&state, &viewer, &tenant, &row.id).await
+    respond(&state, &viewer, &tenant, &who, &row.id).await
 }
 
 /// `POST /api/bookings/{id}/reschedule`: moves a booking to another free slot of the same
@@ -266,7 +284,36 @@ pub async fn reschedule(
     if !state.store.reschedule_booking(&tenant.id, &row.id, start_at, end_at, now, &log).await? {
         return Err(already_cancelled());
     }
-    respond(&state, &viewer, &tenant, &row.id).await
+    respond(&state, &viewer, &tenant, &who, &row.id).await
+}
+
+/// `POST /api/bookings/{id}/check-in`: the front desk (a receptionist or an admin) or the
+/// booking's provider checks the patient in, from [`CHECK_IN_OPENS_SECS`] before the start
+/// until the end of an active booking. An access event (`check_in`) of the patient.
+///
+/// # Errors
+/// 404 as for reading it; 403 for the patient; 409 `booking-cancelled`,
+/// `already-checked-in`, `check-in-not-open` (too early) or `check-in-closed` (over).
+pub async fn check_in(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Booking>, AppError> {
+    let (user, viewer, tenant, row) = visible_booking(&state, &s, &id).await?;
+    if viewer == Viewer::Patient {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.clock.now();
+    check_in_open(&row, now)?;
+    let (who, keys) = actor(&state, &tenant, &user)?;
+    let event = access(&state, &tenant, &row.patient_id, &who, LogResource::BOOKING, &row.id, LogAction::CHECK_IN)?;
+    let log = access_log::prepare(&keys, &[event])?;
+    if !state.store.check_in_booking(&tenant.id, &row.id, &user.id, now, &log).await? {
+        // Cancelled or checked in meanwhile: say which.
+        let row = state.store.booking(&tenant.id, &row.id).await?.ok_or(AppError::NotFound)?;
+        return Err(check_in_open(&row, now).err().unwrap_or_else(already_checked_in));
+    }
+    respond(&state, &viewer, &tenant, &who, &row.id).await
 }
 
 /// The free-standing slots of one provider's schedule on one local date, as `(start, end)`
@@ -332,6 +379,41 @@ fn access(
     )
 }
 
+/// The events for showing the confidential contacts of `rows` to `viewer`: one view per
+/// patient whose contact the answer carries (staff only; a patient's own view has none).
+fn contact_views(
+    state: &AppState,
+    tenant: &TenantRow,
+    who: &Who,
+    viewer: &Viewer,
+    rows: &[&BookingRow],
+) -> Result<Vec<bizing_core::AccessEvent>, AppError> {
+    if *viewer == Viewer::Patient {
+        return Ok(Vec::new());
+    }
+    let mut patients: Vec<&str> =
+        rows.iter().filter(|b| b.contact_enc.is_some()).map(|b| b.patient_id.as_str()).collect();
+    patients.sort_unstable();
+    patients.dedup();
+    patients
+        .into_iter()
+        .map(|patient_id| {
+            access_log::event(
+                state,
+                &tenant.id,
+                access_log::Access {
+                    patient_id,
+                    who,
+                    kind: LogResource::CONFIDENTIAL_CONTACT,
+                    resource_id: patient_id,
+                    action: LogAction::VIEW,
+                    from: "api",
+                },
+            )
+        })
+        .collect()
+}
+
 /// The event for showing `b` to `viewer`: the note when the answer carries its envelope,
 /// else the booking.
 fn viewed(
@@ -392,9 +474,18 @@ async fn visible_booking(
     Ok((user, viewer, tenant, row))
 }
 
-async fn respond(state: &AppState, viewer: &Viewer, tenant: &TenantRow, id: &str) -> Result<Json<Booking>, AppError> {
+/// The booking `id` after a change, as `viewer` sees it. The change itself was logged with
+/// it; a confidential contact in the answer is logged as viewed before it is returned.
+async fn respond(
+    state: &AppState,
+    viewer: &Viewer,
+    tenant: &TenantRow,
+    who: &Who,
+    id: &str,
+) -> Result<Json<Booking>, AppError> {
     let row = state.store.booking(&tenant.id, id).await?.ok_or(AppError::NotFound)?;
     let keys = names_key(state, tenant, viewer)?;
+    access_log::record(state, &tenant.id, &contact_views(state, tenant, who, viewer, &[&row])?).await?;
     Ok(Json(wire_booking(&row, viewer, keys.as_ref(), &time_zone(tenant)?)?))
 }
 
@@ -406,8 +497,8 @@ fn names_key(state: &AppState, tenant: &TenantRow, viewer: &Viewer) -> Result<Op
     }
 }
 
-/// A booking as `viewer` may see it: names only with `keys` (staff), notes only for the
-/// patient and the provider.
+/// A booking as `viewer` may see it: names and the confidential contact only with `keys`
+/// (staff), notes only for the patient and the provider.
 fn wire_booking(
     b: &BookingRow,
     viewer: &Viewer,
@@ -423,6 +514,12 @@ fn wire_booking(
     let note = match viewer {
         Viewer::Patient | Viewer::Provider => b.note.clone(),
         Viewer::Staff => None,
+    };
+    let confidential_contact = match (keys, &b.contact_enc) {
+        (Some(keys), Some(enc)) if *viewer != Viewer::Patient => {
+            Some(crate::preferences::open_contact(keys, &b.patient_id, enc)?)
+        }
+        _ => None,
     };
     let status = match b.status.as_str() {
         "active" => BookingStatus::Active,
@@ -442,6 +539,8 @@ fn wire_booking(
         end: rfc3339(tz, b.end_at)?,
         status,
         note,
+        checked_in_at: b.checked_in_at.map(|at| rfc3339(tz, at)).transpose()?,
+        confidential_contact,
         created_at: rfc3339(tz, b.created_at)?,
         updated_at: rfc3339(tz, b.updated_at)?,
     })
@@ -486,6 +585,35 @@ fn parse_date(text: &str) -> Result<Date, AppError> {
         return Err(bad());
     }
     text.parse::<Date>().map_err(|_| bad())
+}
+
+/// The start times `query` asks for: all without `from` and `to`; with both, from local
+/// midnight of `from` to local midnight of `to` in the clinic's zone (the first instant of
+/// each day, whatever daylight saving does that night).
+fn start_range(query: &BookingsQuery, tz: &TimeZone) -> Result<StartRange, AppError> {
+    let bad = |detail: &str| AppError::bad_request("invalid-range", detail.to_owned());
+    let (from, to) = match (&query.from, &query.to) {
+        (None, None) => return Ok(StartRange::ALL),
+        (Some(from), Some(to)) => (from, to),
+        _ => return Err(bad("give both from and to (clinic-local dates, YYYY-MM-DD), or neither")),
+    };
+    let day = |text: &str| (text.len() == 10).then(|| text.parse::<Date>().ok()).flatten();
+    let (Some(from), Some(to)) = (day(from), day(to)) else {
+        return Err(bad("from and to must be dates as YYYY-MM-DD"));
+    };
+    if to <= from {
+        return Err(bad("to must be after from (from is included, to is not)"));
+    }
+    let days = to.since(from).map_err(internal)?.get_days();
+    if days > i32::try_from(MAX_BOOKINGS_RANGE_DAYS).unwrap_or(i32::MAX) {
+        return Err(bad(&format!("from and to may be at most {MAX_BOOKINGS_RANGE_DAYS} days apart")));
+    }
+    let midnight = |date: Date| {
+        date.to_zoned(tz.clone())
+            .map(|z| z.timestamp().as_second())
+            .map_err(|_| bad("from and to reach past the supported dates"))
+    };
+    Ok(StartRange { from: midnight(from)?, to: midnight(to)? })
 }
 
 fn parse_start(text: &str) -> Result<Timestamp, AppError> {
@@ -564,6 +692,36 @@ fn changeable(b: &BookingRow, now: i64) -> Result<(), AppError> {
         });
     }
     Ok(())
+}
+
+/// Whether `b` may be checked in at `now`; the 409 saying why not otherwise.
+fn check_in_open(b: &BookingRow, now: i64) -> Result<(), AppError> {
+    if b.status != "active" {
+        return Err(already_cancelled());
+    }
+    if b.checked_in_at.is_some() {
+        return Err(already_checked_in());
+    }
+    if now < b.start_at - CHECK_IN_OPENS_SECS {
+        return Err(AppError::Conflict {
+            kind: "check-in-not-open",
+            detail: "check-in opens 24 hours before the booking starts".into(),
+        });
+    }
+    if now >= b.end_at {
+        return Err(AppError::Conflict {
+            kind: "check-in-closed",
+            detail: "this booking is over; it can no longer be checked in".into(),
+        });
+    }
+    Ok(())
+}
+
+fn already_checked_in() -> AppError {
+    AppError::Conflict {
+        kind: "already-checked-in",
+        detail: "the patient is already checked in for this booking".into(),
+    }
 }
 
 fn already_cancelled() -> AppError {

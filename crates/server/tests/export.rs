@@ -7,7 +7,7 @@ mod common;
 
 use axum::http::{StatusCode, header};
 use bizing_core::access_log::ProvenEvent;
-use bizing_core::api::{EXPORT_FORMAT, ExportDocument, LogKey, correction_context, note_context};
+use bizing_core::api::{EXPORT_FORMAT, ExportDocument, LogKey, correction_context, note_context, restriction_context};
 use bizing_core::{Envelope, SealOptions};
 use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
 use common::{Patient, TENANT, TestApp};
@@ -71,7 +71,7 @@ async fn a_patient_exports_their_own_record_and_nothing_else() {
     let windows: Vec<ScheduleRow> =
         (1..=5).map(|weekday| ScheduleRow { weekday, start_minute: 9 * 60, end_minute: 12 * 60 }).collect();
     app.state.store.set_weekly_schedule(TENANT, "doc", &windows).await.unwrap();
-    app.publish_clinic_key(&admin_cookie, &[&doc.keys]).await;
+    let clinic_key = app.publish_clinic_key(&admin_cookie, &[&doc.keys]).await;
     let res = app.call("POST", "/api/npp", Some(json!({ "text": "We protect your data." })), Some(&admin_cookie)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
     let npp_hash = res.json["hash"].as_str().unwrap().to_owned();
@@ -101,6 +101,21 @@ async fn a_patient_exports_their_own_record_and_nothing_else() {
     let res = app
         .call("POST", &uri, Some(json!({ "id": correction, "change": change.to_string() })), Some(&anna_cookie))
         .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
+    // Her privacy preferences (still within the second factor of her sign-up).
+    let contact = json!({ "method": "email", "value": "anna@work.example" });
+    let res = app.call("PUT", "/api/preferences/confidential-contact", Some(contact), Some(&anna_cookie)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.json);
+    let restriction = bizing_server::auth::new_id().unwrap();
+    let details = Envelope::seal(
+        b"not to my insurer",
+        &restriction_context(TENANT, &restriction),
+        &[clinic_key.public_key().clone(), anna.keys.public_key().clone()],
+        SealOptions::default(),
+    )
+    .unwrap();
+    let body = json!({ "id": restriction, "kind": "health-plan", "details": details.to_string() });
+    let res = app.call("POST", "/api/restrictions", Some(body), Some(&anna_cookie)).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
     // The provider reads Anna's booking: an access by someone else, which she must see.
     assert_eq!(
@@ -148,6 +163,12 @@ async fn a_patient_exports_their_own_record_and_nothing_else() {
     assert_eq!(change.open_text(&anna.keys, &context).unwrap().as_str(), "left knee");
     assert_eq!(doc_json.npp_acknowledgments.len(), 1);
     assert_eq!(doc_json.npp_acknowledgments[0].version_hash, npp_hash);
+    assert_eq!(doc_json.confidential_contact.as_ref().unwrap().value, "anna@work.example");
+    assert_eq!(doc_json.restrictions.len(), 1);
+    let details: Envelope = doc_json.restrictions[0].details.parse().unwrap();
+    let context = restriction_context(TENANT, &restriction);
+    assert_eq!(details.open_text(&anna.keys, &context).unwrap().as_str(), "not to my insurer");
+    assert!(doc_json.restrictions[0].patient_name.is_none());
     // Nothing of Bert's.
     for secret in [bert_booking.as_str(), "Bert", "bert@example.com", &app.user_id(&bert_cookie).await] {
         assert!(!raw.contains(secret), "the export mentions {secret}");

@@ -49,12 +49,20 @@ async fn the_log_carries_routes_not_phi() {
     app.call("POST", "/api/auth/prelogin", Some(serde_json::json!({ "tenantId": TENANT, "email": 7 })), None).await;
     let id = me.json["userId"].as_str().unwrap();
     app.call("GET", &format!("/api/bookings/{id}?q=Quintus"), None, Some(&cookie)).await;
+    // A confidential contact, accepted and refused, is in no log line either.
+    let contact = serde_json::json!({ "method": "email", "value": "quintus.hideout@example.org" });
+    let res = app.call("PUT", "/api/preferences/confidential-contact", Some(contact), Some(&cookie)).await;
+    assert_eq!(res.status, axum::http::StatusCode::OK, "{}", res.json);
+    let refused = serde_json::json!({ "method": "phone", "value": "Quintus-hideout-number" });
+    app.call("PUT", "/api/preferences/confidential-contact", Some(refused), Some(&cookie)).await;
+    app.call("GET", "/api/preferences", None, Some(&cookie)).await;
 
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.contains("capture started"), "the capture works:\n{log}");
     assert!(log.contains("/api/auth/register") && log.contains("/api/me"), "requests are logged:\n{log}");
     assert!(log.contains("/api/bookings/{id}"), "by route template:\n{log}");
-    for secret in ["Quintus", "Lognote", "quintus.lognote", &patient.password, id] {
+    assert!(log.contains("/api/preferences/confidential-contact"), "by route template:\n{log}");
+    for secret in ["Quintus", "Lognote", "quintus.lognote", "hideout", &patient.password, id] {
         assert!(!log.contains(secret), "{secret} reached the log:\n{log}");
     }
 }

@@ -7,7 +7,9 @@
 mod common;
 
 use axum::http::StatusCode;
-use bizing_core::api::{SealedKind, StaleItem, StaleResponse, correction_context, disagreement_context, note_context};
+use bizing_core::api::{
+    SealedKind, StaleItem, StaleResponse, correction_context, disagreement_context, note_context, restriction_context,
+};
 use bizing_core::{ClinicKey, Context, Envelope, EnvelopeError, KeyPair, PublicKey, SealOptions};
 use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
 use common::{Patient, TENANT, TestApp};
@@ -137,6 +139,7 @@ fn context(tenant: &str, item: &StaleItem) -> Context {
         SealedKind::Note => note_context(tenant, &item.booking_id),
         SealedKind::Correction => correction_context(tenant, &item.booking_id, &item.id),
         SealedKind::Disagreement => disagreement_context(tenant, &item.booking_id, &item.id),
+        SealedKind::Restriction => restriction_context(tenant, &item.id),
     }
 }
 

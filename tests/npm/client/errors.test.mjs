@@ -84,6 +84,15 @@ test("methods reject bad arguments before sending anything", async () => {
     ["rescheduleBooking: no start", () => client.rescheduleBooking("id", {})],
     ["accessLog: negative since", () => client.accessLog({ since: -1 })],
     ["accessLog: string since", () => client.accessLog({ since: "3" })],
+    ["checkIn: no id", () => client.checkIn()],
+    ["bookingsBetween: no to", () => client.bookingsBetween("2027-03-15")],
+    ["bookingsBetween: numeric from", () => client.bookingsBetween(20270315, "2027-03-16")],
+    ["setConfidentialContact: no value", () => client.setConfidentialContact({ method: "phone" })],
+    ["setConfidentialContact: numeric instructions", () => client.setConfidentialContact({ method: "phone", value: "555 0100", instructions: 1 })],
+    ["createRestriction: no details", () => client.createRestriction({ id: "i", kind: "other" })],
+    ["decideRestriction: no decision", () => client.decideRestriction("id", {})],
+    ["decideRestriction: no id", () => client.decideRestriction("", { decision: "agreed" })],
+    ["withdrawRestriction: object id", () => client.withdrawRestriction({ id: "x" })],
   ];
   for (const [name, call] of cases) {
     let promise;

@@ -172,6 +172,13 @@ token! {
         PROFILE = "profile",
         /// A Notice of Privacy Practices acknowledgment.
         NPP_ACK = "npp_ack",
+        /// The patient's confidential-communications preference: how and where the clinic
+        /// should contact them instead of their usual details ("your confidential contact
+        /// details"). Its id is the patient's id.
+        CONFIDENTIAL_CONTACT = "confidential_contact",
+        /// A request to restrict uses or disclosures of the patient's information ("your
+        /// restriction request").
+        RESTRICTION = "restriction",
     }
 }
 
@@ -193,6 +200,9 @@ token! {
         EXPORT = "export",
         /// Re-sealed to a new clinic-key version (recipients changed, content unchanged).
         REWRAP = "rewrap",
+        /// Checked in for an appointment at the front desk ("checked you in for your
+        /// booking").
+        CHECK_IN = "check_in",
     }
 }
 

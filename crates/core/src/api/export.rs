@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccessLogPage, Booking, Correction, NppAckRecord};
+use super::{AccessLogPage, Booking, ConfidentialContact, Correction, NppAckRecord, Restriction};
 
 /// The `format` of an [`ExportDocument`] of this shape.
 pub const EXPORT_FORMAT: &str = "bizing-export-v1";
@@ -48,6 +48,12 @@ pub struct ExportDocument {
     pub corrections: Vec<Correction>,
     /// Every acknowledgment of the clinic's Notice of Privacy Practices, oldest first.
     pub npp_acknowledgments: Vec<NppAckRecord>,
+    /// How and where the patient asked to be contacted instead, if they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidential_contact: Option<ConfidentialContact>,
+    /// Every restriction request, newest first, with its sealed details and the decision.
+    #[serde(default)]
+    pub restrictions: Vec<Restriction>,
     /// The patient's access events (this export included) with inclusion proofs, the signed
     /// checkpoint they verify against, and an empty consistency proof (from size 0).
     pub access_log: AccessLogPage,

@@ -13,6 +13,7 @@ mod corrections;
 mod export;
 mod log;
 mod npp;
+mod preferences;
 mod rewrap;
 mod scheduling;
 
@@ -23,6 +24,7 @@ pub use corrections::*;
 pub use export::*;
 pub use log::*;
 pub use npp::*;
+pub use preferences::*;
 pub use rewrap::*;
 pub use scheduling::*;
 

@@ -2,7 +2,8 @@
 //!
 //! Publishing a new clinic-key version (`POST /api/clinic-keys`) changes what new notes are
 //! sealed to, but the notes of existing bookings and the correction texts stay sealed to the
-//! version they were written under. A provider or admin who holds the current version lists
+//! version they were written under (and so do restriction requests' details). A provider or
+//! admin who holds the current version lists
 //! what is still sealed to an older one (`GET /api/notes/stale`), rewraps each envelope in
 //! the browser with a clinic key version it holds ([`crate::Envelope::rewrap`]: add the
 //! current version, remove the old ones; the content ciphertext is kept) and uploads the
@@ -33,6 +34,10 @@ pub enum SealedKind {
     /// A statement of disagreement; `id` is the correction id. Context:
     /// [`super::disagreement_context`].
     Disagreement,
+    /// A restriction request's details; `id` (and `bookingId`, the context's record id) is
+    /// the restriction id. Context: [`super::restriction_context`]. Admins only: providers
+    /// do not see restriction requests.
+    Restriction,
 }
 
 /// `GET /api/notes/stale?after=&limit=`: query. Both optional.
@@ -56,9 +61,10 @@ pub struct StaleQuery {
 pub struct StaleItem {
     /// Which text.
     pub kind: SealedKind,
-    /// The booking id (notes) or the correction id (correction texts).
+    /// The booking id (notes), the correction id (correction texts) or the restriction id.
     pub id: String,
-    /// The booking the text belongs to (for the context).
+    /// The booking the text belongs to (for the context); for a restriction request's
+    /// details, the restriction id, which stands in the context's record id.
     pub booking_id: String,
     /// The envelope as stored (`bze1.…`).
     pub envelope: String,

@@ -15,6 +15,14 @@ pub const MAX_SLOT_DAYS: u32 = 60;
 /// Days covered by a slots request that does not say.
 pub const DEFAULT_SLOT_DAYS: u32 = 7;
 
+/// The most days one `GET /api/bookings?from=&to=` may cover (two months and a bit, so a
+/// calendar month view with its neighbouring weeks fits in one request).
+pub const MAX_BOOKINGS_RANGE_DAYS: u32 = 62;
+
+/// How long before a booking's start the front desk may check the patient in (24 hours);
+/// check-in stays open until the booking ends.
+pub const CHECK_IN_OPENS_SECS: i64 = 24 * 60 * 60;
+
 /// The `field` of the [`crate::Context`] a booking note is sealed under (with the tenant id,
 /// the booking id and [`NOTE_SCHEMA_VERSION`]).
 pub const NOTE_FIELD: &str = "note";
@@ -191,13 +199,41 @@ pub struct Booking {
     /// The sealed note (`bze1.…`): for the patient and the provider only, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// When the patient was checked in at the front desk, RFC 3339 with the clinic's offset;
+    /// absent until then. Moving the booking to another time clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_at: Option<String>,
+    /// How and where the patient asked to be contacted instead of their usual details (HIPAA
+    /// confidential communications): for staff only (receptionists, providers, admins), so
+    /// whoever contacts the patient about this booking uses it. Absent when the patient set
+    /// none, and always absent in a patient's own view (they read it from
+    /// `GET /api/preferences`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidential_contact: Option<crate::api::ConfidentialContact>,
     /// When it was made, RFC 3339 with the clinic's offset.
     pub created_at: String,
     /// When it last changed, RFC 3339 with the clinic's offset.
     pub updated_at: String,
 }
 
-/// `GET /api/bookings`: the bookings the caller may see, by start time.
+/// The query of `GET /api/bookings`: optionally, only the bookings that start within a range
+/// of the clinic's local days. Give both or neither.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BookingsQuery {
+    /// The first day, `YYYY-MM-DD` in the clinic's time zone (inclusive: from its local
+    /// midnight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The day after the last, `YYYY-MM-DD` in the clinic's time zone (exclusive: up to its
+    /// local midnight). After `from`, at most [`MAX_BOOKINGS_RANGE_DAYS`] days later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// `GET /api/bookings`: the bookings the caller may see (in the range asked for), by start
+/// time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -12,6 +12,7 @@ mod clinic_keys;
 mod corrections;
 mod log;
 mod npp;
+mod preferences;
 mod rewrap;
 mod scheduling;
 
@@ -23,8 +24,9 @@ pub(crate) use clinic_keys::{unknown_version, wrong_version};
 pub use corrections::{CorrectionRow, Decision, Extension, NewCorrection};
 pub use log::NewLeaf;
 pub use npp::{AckRow, NppRow};
+pub use preferences::{ContactRow, NewRestriction, RestrictionDecisionRow, RestrictionRow};
 pub use rewrap::{SealedColumn, SealedRow, SealedUpdate};
-pub use scheduling::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow};
+pub use scheduling::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow, StartRange};
 
 use crate::error::AppError;
 

@@ -1,5 +1,6 @@
-//! Sealed texts (booking notes, correction changes and statements of disagreement) for
-//! rewrapping after a clinic-key rotation. Every query names the tenant.
+//! Sealed texts (booking notes, correction changes, statements of disagreement and restriction
+//! requests' details) for rewrapping after a clinic-key rotation. Every query names the
+//! tenant.
 //!
 //! A batch of rewrapped texts is written in one `BEGIN IMMEDIATE` transaction that first
 //! checks the clinic key is still the version the batch was made for, then replaces each
@@ -20,6 +21,9 @@ pub enum SealedColumn {
     Change,
     /// `corrections.disagreement_envelope`; the id is the correction's.
     Disagreement,
+    /// `restrictions.details_envelope`; the id (and the "booking" id, the context's record
+    /// id) is the restriction's.
+    Restriction,
 }
 
 /// One stored sealed text.
@@ -69,7 +73,8 @@ fn key_rotated(current: i64) -> AppError {
 
 impl Store {
     /// The sealed texts of the bookings in `scope` (notes, then correction changes, then
-    /// statements of disagreement; each by id).
+    /// statements of disagreement; each by id), and for the whole clinic also the details of
+    /// its restriction requests (by id; providers do not see those).
     ///
     /// # Errors
     /// Database errors.
@@ -107,10 +112,25 @@ impl Store {
         .bind(provider)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(notes.len() + changes.len() + statements.len());
-        for (rows, column) in
-            [(notes, SealedColumn::Note), (changes, SealedColumn::Change), (statements, SealedColumn::Disagreement)]
-        {
+        let restrictions = match provider {
+            Some(_) => Vec::new(),
+            None => {
+                sqlx::query(
+                    "SELECT id, id AS booking_id, patient_id, details_envelope AS envelope FROM restrictions \
+                     WHERE tenant_id = ? ORDER BY id",
+                )
+                .bind(tenant_id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        let mut out = Vec::with_capacity(notes.len() + changes.len() + statements.len() + restrictions.len());
+        for (rows, column) in [
+            (notes, SealedColumn::Note),
+            (changes, SealedColumn::Change),
+            (statements, SealedColumn::Disagreement),
+            (restrictions, SealedColumn::Restriction),
+        ] {
             for r in &rows {
                 out.push(sealed_row(r, column)?);
             }
@@ -161,6 +181,9 @@ impl Store {
                 SealedColumn::Disagreement => {
                     "UPDATE corrections SET disagreement_envelope = ? \
                      WHERE tenant_id = ? AND id = ? AND disagreement_envelope = ?"
+                }
+                SealedColumn::Restriction => {
+                    "UPDATE restrictions SET details_envelope = ? WHERE tenant_id = ? AND id = ? AND details_envelope = ?"
                 }
             };
             let done =

@@ -101,10 +101,29 @@ pub struct BookingRow {
     pub status: String,
     /// The sealed note's text form, if any.
     pub note: Option<String>,
+    /// Checked in at the front desk, Unix seconds.
+    pub checked_in_at: Option<i64>,
+    /// The patient's confidential contact, encrypted
+    /// (`confidential_contacts.contact_enc` of the patient's id), if they set one.
+    pub contact_enc: Option<Vec<u8>>,
     /// Created, Unix seconds.
     pub created_at: i64,
     /// Last changed, Unix seconds.
     pub updated_at: i64,
+}
+
+/// The start times a listing covers: `[from, to)`, Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartRange {
+    /// The first instant included.
+    pub from: i64,
+    /// The first instant no longer included.
+    pub to: i64,
+}
+
+impl StartRange {
+    /// Every booking, whenever it starts.
+    pub const ALL: Self = Self { from: i64::MIN, to: i64::MAX };
 }
 
 /// Which bookings a listing covers.
@@ -123,11 +142,12 @@ macro_rules! booking_select {
     () => {
         "SELECT b.id, b.tenant_id, b.patient_id, u.name_enc AS patient_name_enc, b.provider_id, \
          p.user_id AS provider_user_id, p.display_name AS provider_name, b.service_id, s.name AS service_name, \
-         b.start_at, b.end_at, b.status, b.note, b.created_at, b.updated_at \
+         b.start_at, b.end_at, b.status, b.note, b.checked_in_at, cc.contact_enc, b.created_at, b.updated_at \
          FROM bookings b \
          JOIN users u ON u.tenant_id = b.tenant_id AND u.id = b.patient_id \
          JOIN providers p ON p.tenant_id = b.tenant_id AND p.id = b.provider_id \
-         JOIN services s ON s.tenant_id = b.tenant_id AND s.id = b.service_id "
+         JOIN services s ON s.tenant_id = b.tenant_id AND s.id = b.service_id \
+         LEFT JOIN confidential_contacts cc ON cc.tenant_id = b.tenant_id AND cc.patient_id = b.patient_id "
     };
 }
 
@@ -146,6 +166,8 @@ fn booking_row(r: &sqlx::sqlite::SqliteRow) -> Result<BookingRow, sqlx::Error> {
         end_at: r.try_get("end_at")?,
         status: r.try_get("status")?,
         note: r.try_get("note")?,
+        checked_in_at: r.try_get("checked_in_at")?,
+        contact_enc: r.try_get("contact_enc")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -438,23 +460,77 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn bookings(&self, tenant_id: &str, scope: BookingScope<'_>) -> Result<Vec<BookingRow>, AppError> {
+        self.bookings_starting(tenant_id, scope, StartRange::ALL).await
+    }
+
+    /// A tenant's bookings in `scope` that start within `range`, by start time. The range is
+    /// part of the query (the indexes on `start_at` serve it), not a filter afterwards.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn bookings_starting(
+        &self,
+        tenant_id: &str,
+        scope: BookingScope<'_>,
+        range: StartRange,
+    ) -> Result<Vec<BookingRow>, AppError> {
         let rows = match scope {
             BookingScope::Patient(patient_id) => {
-                let sql =
-                    concat!(booking_select!(), "WHERE b.tenant_id = ? AND b.patient_id = ? ORDER BY b.start_at, b.id");
-                sqlx::query(sql).bind(tenant_id).bind(patient_id).fetch_all(&self.pool).await?
+                let sql = concat!(
+                    booking_select!(),
+                    "WHERE b.tenant_id = ? AND b.patient_id = ? AND b.start_at >= ? AND b.start_at < ? \
+                     ORDER BY b.start_at, b.id"
+                );
+                let query = sqlx::query(sql).bind(tenant_id).bind(patient_id);
+                query.bind(range.from).bind(range.to).fetch_all(&self.pool).await?
             }
             BookingScope::Provider(provider_id) => {
-                let sql =
-                    concat!(booking_select!(), "WHERE b.tenant_id = ? AND b.provider_id = ? ORDER BY b.start_at, b.id");
-                sqlx::query(sql).bind(tenant_id).bind(provider_id).fetch_all(&self.pool).await?
+                let sql = concat!(
+                    booking_select!(),
+                    "WHERE b.tenant_id = ? AND b.provider_id = ? AND b.start_at >= ? AND b.start_at < ? \
+                     ORDER BY b.start_at, b.id"
+                );
+                let query = sqlx::query(sql).bind(tenant_id).bind(provider_id);
+                query.bind(range.from).bind(range.to).fetch_all(&self.pool).await?
             }
             BookingScope::Clinic => {
-                let sql = concat!(booking_select!(), "WHERE b.tenant_id = ? ORDER BY b.start_at, b.id");
-                sqlx::query(sql).bind(tenant_id).fetch_all(&self.pool).await?
+                let sql = concat!(
+                    booking_select!(),
+                    "WHERE b.tenant_id = ? AND b.start_at >= ? AND b.start_at < ? ORDER BY b.start_at, b.id"
+                );
+                sqlx::query(sql).bind(tenant_id).bind(range.from).bind(range.to).fetch_all(&self.pool).await?
             }
         };
         Ok(rows.iter().map(booking_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Checks in an active booking not yet checked in, by the staff account `by`, and appends
+    /// its access-log leaves, in one transaction. Returns whether it changed (else it was
+    /// cancelled or checked in meanwhile).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn check_in_booking(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        by: &str,
+        now: i64,
+        log: &[super::NewLeaf],
+    ) -> Result<bool, AppError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let done = sqlx::query(
+            "UPDATE bookings SET checked_in_at = ?, checked_in_by = ?, updated_at = ? \
+             WHERE tenant_id = ? AND id = ? AND status = 'active' AND checked_in_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(now)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        super::log::log_and_commit_if_one(tx, done.rows_affected(), tenant_id, log, AppError::from).await
     }
 
     /// Cancels an active booking. Returns whether it was active.
@@ -511,8 +587,9 @@ impl Store {
         if overlap.is_some() {
             return Err(slot_taken());
         }
+        // A check-in was for the old time: the patient checks in again for the new one.
         let done = sqlx::query(
-            "UPDATE bookings SET start_at = ?, end_at = ?, updated_at = ? \
+            "UPDATE bookings SET start_at = ?, end_at = ?, checked_in_at = NULL, checked_in_by = NULL, updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'active'",
         )
         .bind(start_at)
