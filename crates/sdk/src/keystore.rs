@@ -1,15 +1,19 @@
 //! Every private key the SDK hands to JavaScript lives here, so that logout and idle timeout
-//! can zeroize all of them at once, whatever references JavaScript still holds.
+//! can zeroize all of them at once, whatever references JavaScript still holds. (The Rust API
+//! hands out `bizing_core::KeyPair`s, owned by the caller and zeroized when dropped; without
+//! the `js` feature nothing is registered here.)
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+#[cfg(feature = "js")]
+use std::rc::Rc;
+use std::rc::Weak;
 
 use bizing_core::KeyPair as CoreKeyPair;
-use wasm_bindgen::JsValue;
-
-use crate::error::{ErrorCode, error};
+#[cfg(feature = "js")]
+use wasm_bindgen::prelude::*;
 
 /// A private key shared between its JS handle and the registry; `None` once zeroized.
+#[cfg(feature = "js")]
 pub(crate) type Slot = Rc<RefCell<Option<CoreKeyPair>>>;
 
 thread_local! {
@@ -17,6 +21,7 @@ thread_local! {
 }
 
 /// Registers a key and returns its slot.
+#[cfg(feature = "js")]
 pub(crate) fn register(key: CoreKeyPair) -> Slot {
     let slot = Rc::new(RefCell::new(Some(key)));
     LIVE.with(|live| {
@@ -28,24 +33,27 @@ pub(crate) fn register(key: CoreKeyPair) -> Slot {
     slot
 }
 
-/// Runs `f` with the key in `slot`, or fails with `KeyZeroized`.
-pub(crate) fn with_key<T>(slot: &Slot, f: impl FnOnce(&CoreKeyPair) -> Result<T, JsValue>) -> Result<T, JsValue> {
-    let guard = slot.try_borrow().map_err(|_| error(ErrorCode::KeyZeroized, "the key is in use"))?;
-    match guard.as_ref() {
-        Some(key) => f(key),
-        None => Err(error(ErrorCode::KeyZeroized, "this key was zeroized (logout or idle timeout) and cannot be used")),
-    }
+/// Runs `f` with the key in `slot`; `None` once it is zeroized (or, reentrantly, while it is
+/// being zeroized).
+#[cfg(feature = "js")]
+pub(crate) fn with_key<T>(slot: &Slot, f: impl FnOnce(&CoreKeyPair) -> T) -> Option<T> {
+    let guard = slot.try_borrow().ok()?;
+    guard.as_ref().map(f)
 }
 
 /// Zeroizes one key (dropping a P-256 secret key overwrites it).
+#[cfg(feature = "js")]
 pub(crate) fn zeroize(slot: &Slot) {
     if let Ok(mut key) = slot.try_borrow_mut() {
         key.take();
     }
 }
 
-/// Zeroizes every key the SDK has handed out; returns how many were live.
-pub(crate) fn zeroize_all() -> usize {
+/// Zeroizes every private key the SDK has handed out (what logout and idle timeout do).
+/// Returns how many keys were live.
+// (Handed out to JavaScript: a Rust caller owns its `bizing_core::KeyPair`s and drops them.)
+#[cfg_attr(feature = "js", wasm_bindgen(js_name = zeroizeKeys))]
+pub fn zeroize_keys() -> usize {
     LIVE.with(|live| {
         let mut live = live.borrow_mut();
         let mut count = 0;
