@@ -136,3 +136,16 @@ fn wrapped_key_debug_shows_no_secret() {
     assert!(shown.contains("under a password"));
     assert!(shown.contains("WrapKey(..)") && shown.contains("AuthKey(..)"));
 }
+
+#[test]
+fn a_clinic_key_info_jwk_gives_back_the_key_and_version() {
+    use bizing_core::api::PublicJwk;
+    let clinic = KeyPair::generate().unwrap().with_version(3).unwrap();
+    let jwk: PublicJwk = serde_json::from_str(&clinic.public_key().to_jwk()).unwrap();
+    assert_eq!(jwk.to_public_key().unwrap(), *clinic.public_key());
+    assert_eq!(jwk.to_public_key().unwrap().key_id().version(), 3);
+    // A `kid` naming another key is refused.
+    let mut wrong = jwk;
+    wrong.kid = KeyPair::generate().unwrap().key_id().to_string();
+    assert!(wrong.to_public_key().is_err());
+}

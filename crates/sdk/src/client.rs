@@ -12,7 +12,12 @@
 //!
 //! **Keys.** The password never leaves the client: [`BookingClient::register`] and
 //! [`BookingClient::login`] derive the auth key and the wrap key locally and send only the auth
-//! key. The key pairs they return are zeroized by [`BookingClient::logout`].
+//! key. The key pair they return is a [`bizing_core::KeyPair`] the caller owns: zeroized when
+//! dropped, so drop it when the session ends. (JavaScript gets a `KeyPair` handle instead,
+//! in the SDK's key registry, which `logout()` and the idle timer zeroize.)
+//!
+//! **JavaScript.** The `JsBookingClient` class (exported as `BookingClient`) and each of its
+//! `impl` blocks are behind the `js` feature; see the crate documentation for the pattern.
 //!
 //! **Errors.** An error response is an RFC 9457 problem: [`ClientError::Api`], and in
 //! JavaScript a `BizingError` with code `Api` and `status`, `problemType`, `title`, `detail`,
@@ -25,7 +30,9 @@ mod staff;
 
 use std::cell::RefCell;
 use std::fmt;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
+#[cfg(feature = "js")]
+use std::rc::Weak;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core as core;
@@ -48,9 +55,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
-use crate::error::{Coded, ErrorCode, error};
-use crate::js::{get, get_opt, set, string};
+#[cfg(feature = "js")]
+use crate::error::error;
+use crate::error::{Coded, ErrorCode};
+use crate::js::set;
+#[cfg(feature = "js")]
+use crate::js::{get, get_opt, string};
+#[cfg(feature = "js")]
 use crate::keys::{ClinicKey, KeyPair};
+#[cfg(feature = "js")]
 use crate::keystore::{self, WeakSlot};
 
 pub use staff::{ClinicKeyring, Rotation};
@@ -75,6 +88,7 @@ pub enum Credentials {
 }
 
 impl Credentials {
+    #[cfg(feature = "js")]
     fn parse(text: &str) -> Option<Self> {
         match text {
             "same-origin" => Some(Self::SameOrigin),
@@ -178,6 +192,7 @@ impl ClientError {
 
     /// This error as JavaScript sees it: a `BizingError` with `code`, and for API problems
     /// `status`, `problemType`, `title`, `detail` and `retryAfter`.
+    #[cfg(feature = "js")]
     #[must_use]
     pub fn to_js(&self) -> JsValue {
         let err = error(self.code(), &self.to_string());
@@ -214,6 +229,7 @@ impl fmt::Display for ClientError {
 
 impl std::error::Error for ClientError {}
 
+#[cfg(feature = "js")]
 impl From<ClientError> for JsValue {
     fn from(e: ClientError) -> Self {
         e.to_js()
@@ -222,8 +238,8 @@ impl From<ClientError> for JsValue {
 
 /// What [`BookingClient::register`] returns.
 pub struct Registered {
-    /// The new personal key pair, unwrapped (zeroized on logout).
-    pub key_pair: KeyPair,
+    /// The new personal key pair (zeroized when dropped: drop it when the session ends).
+    pub key_pair: core::KeyPair,
     /// The ten recovery codes: show them once, never store them.
     pub recovery_codes: Vec<Zeroizing<String>>,
     /// What to do next: `"enroll-totp"`.
@@ -232,8 +248,9 @@ pub struct Registered {
 
 /// What [`BookingClient::login`] returns.
 pub struct SignedIn {
-    /// The personal key pair, unwrapped (zeroized on logout).
-    pub key_pair: KeyPair,
+    /// The personal key pair, unwrapped (zeroized when dropped: drop it when the session
+    /// ends).
+    pub key_pair: core::KeyPair,
     /// What to do next: `"enroll-totp"` or `"verify-mfa"`.
     pub next: String,
 }
@@ -249,7 +266,8 @@ struct Inner {
     /// Outside a browser: the cookies the API set, name and value, in memory only. `None`
     /// in a browser or with `Credentials::Omit`.
     jar: Option<RefCell<Cookies>>,
-    /// Keys (and keyrings) this client unwrapped or made, zeroized on logout.
+    /// Keys (and keyrings) this client handed to JavaScript, zeroized on logout.
+    #[cfg(feature = "js")]
     keys: RefCell<Vec<WeakSlot>>,
 }
 
@@ -410,6 +428,7 @@ impl BookingClient {
                 credentials,
                 browser,
                 jar,
+                #[cfg(feature = "js")]
                 keys: RefCell::default(),
             }),
         })
@@ -519,7 +538,9 @@ impl BookingClient {
         self.request("POST", path, body).await.map(drop)
     }
 
-    /// Registers `pair` with this client so logout zeroizes it, and hands it out.
+    /// Hands `pair` to JavaScript: in the SDK's key registry, and tracked by this client so
+    /// that logout zeroizes it.
+    #[cfg(feature = "js")]
     fn adopt(&self, pair: core::KeyPair) -> KeyPair {
         let pair = KeyPair::from_core(pair);
         self.adopt_slot(keystore::weak(pair.slot()));
@@ -528,20 +549,25 @@ impl BookingClient {
 
     /// Registers a slot of private keys (a key pair's, a keyring's) with this client, so
     /// logout zeroizes it.
+    #[cfg(feature = "js")]
     fn adopt_slot(&self, slot: WeakSlot) {
         let mut keys = self.inner.keys.borrow_mut();
         keys.retain(|k| k.strong_count() > 0);
         keys.push(slot);
     }
 
-    /// Forgets the session: drops the cookies and zeroizes the keys this client handed out.
+    /// Forgets the session: drops the cookies and zeroizes the keys this client handed to
+    /// JavaScript.
     fn forget(&self) {
         if let Some(jar) = &self.inner.jar {
             jar.borrow_mut().clear();
         }
-        let slots: Vec<WeakSlot> = self.inner.keys.borrow_mut().drain(..).collect();
-        for slot in slots.iter().filter_map(Weak::upgrade) {
-            slot.wipe();
+        #[cfg(feature = "js")]
+        {
+            let slots: Vec<WeakSlot> = self.inner.keys.borrow_mut().drain(..).collect();
+            for slot in slots.iter().filter_map(Weak::upgrade) {
+                slot.wipe();
+            }
         }
     }
 
@@ -618,7 +644,7 @@ impl BookingClient {
         }
         let response = self.request("POST", "/api/auth/register", Some(json_text(&body)?)).await?;
         Ok(Registered {
-            key_pair: self.adopt(pair),
+            key_pair: pair,
             recovery_codes: codes.iter().map(RecoveryCode::to_display_string).collect(),
             next: response_member(&response, "next")?,
         })
@@ -653,7 +679,7 @@ impl BookingClient {
             .parse()
             .map_err(|e| ClientError::InvalidResponse(format!("the wrapped private key: {e}")))?;
         let pair = wrapped.unwrap_with_password(&keys.wrap_key).map_err(|e| ClientError::coded(&e))?;
-        Ok(SignedIn { key_pair: self.adopt(pair), next: response_member(&response, "next")? })
+        Ok(SignedIn { key_pair: pair, next: response_member(&response, "next")? })
     }
 
     /// `POST /api/auth/totp/enroll`: a new TOTP secret for the signed-in account (render its
@@ -700,7 +726,8 @@ impl BookingClient {
     }
 
     /// `POST /api/auth/logout`: ends the session on the server; then, whatever the answer,
-    /// forgets the session cookie and zeroizes the key pairs this client returned.
+    /// forgets the session cookie (and zeroizes the key pairs this client handed to
+    /// JavaScript). A Rust caller drops the key pairs it holds.
     ///
     /// # Errors
     /// Network errors (the local state is cleared anyway).
@@ -842,8 +869,9 @@ impl BookingClient {
 }
 
 // ---------------------------------------------------------------------------------------
-// JavaScript
+// JavaScript (feature `js`): every item from here to the next section is gated.
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 /** Options of `new BookingClient(...)`. */
@@ -1012,6 +1040,7 @@ export interface AccessLogOptions {
 }
 "#;
 
+#[cfg(feature = "js")]
 #[wasm_bindgen]
 extern "C" {
     /// `BookingClientOptions` in TypeScript.
@@ -1020,6 +1049,7 @@ extern "C" {
 }
 
 /// A non-empty string argument.
+#[cfg(feature = "js")]
 fn text_arg(value: &JsValue, name: &str) -> Result<String, ClientError> {
     match value.as_string() {
         Some(s) if !s.is_empty() => Ok(s),
@@ -1028,16 +1058,19 @@ fn text_arg(value: &JsValue, name: &str) -> Result<String, ClientError> {
 }
 
 /// A required string member of an options object.
+#[cfg(feature = "js")]
 fn member(options: &JsValue, name: &str) -> Result<String, ClientError> {
     Ok(string(&get(options, name)?, name)?)
 }
 
 /// An optional string member of an options object.
+#[cfg(feature = "js")]
 fn optional_member(options: &JsValue, name: &str) -> Result<Option<String>, ClientError> {
     get_opt(options, name)?.map(|v| Ok(string(&v, name)?)).transpose()
 }
 
 /// An optional integer member in `0..=2^53`.
+#[cfg(feature = "js")]
 fn optional_integer(options: &JsValue, name: &str) -> Result<Option<u64>, ClientError> {
     get_opt(options, name)?
         .map(|v| {
@@ -1056,6 +1089,7 @@ fn optional_integer(options: &JsValue, name: &str) -> Result<Option<u64>, Client
 
 /// `options.kdfProfile` of a JS registration: `"interactive"` (the default) or
 /// `"insecure-fast-for-tests"`.
+#[cfg(feature = "js")]
 fn kdf_profile(options: &JsValue) -> Result<KdfProfile, ClientError> {
     match optional_member(options, "kdfProfile")?.as_deref() {
         None | Some("interactive") => Ok(KdfProfile::Interactive),
@@ -1064,20 +1098,22 @@ fn kdf_profile(options: &JsValue) -> Result<KdfProfile, ClientError> {
     }
 }
 
-/// A registration's `RegisterResult` for JS.
-fn register_result(registered: Registered) -> JsValue {
+/// A registration's `RegisterResult` for JS, its key pair handed out by `client`.
+#[cfg(feature = "js")]
+fn register_result(client: &BookingClient, registered: Registered) -> JsValue {
     let codes = js_sys::Array::new();
     for code in &registered.recovery_codes {
         codes.push(&JsValue::from_str(code));
     }
     let out = js_sys::Object::new();
-    set(&out, "keyPair", registered.key_pair);
+    set(&out, "keyPair", client.adopt(registered.key_pair));
     set(&out, "recoveryCodes", codes);
     set(&out, "next", registered.next);
     out.into()
 }
 
 /// A JSON body built from string members (absent ones left out).
+#[cfg(feature = "js")]
 fn body(members: &[(&str, Option<String>)]) -> Result<Option<String>, ClientError> {
     let object = js_sys::Object::new();
     for (name, value) in members {
@@ -1089,17 +1125,20 @@ fn body(members: &[(&str, Option<String>)]) -> Result<Option<String>, ClientErro
 }
 
 /// A prepared request: method, path, JSON body.
+#[cfg(feature = "js")]
 type Call = (&'static str, String, Option<String>);
 
 /// The booking API's client: `fetch`-based, works in browsers, Node.js, Deno and workerd.
 /// Every method returns a promise of plain objects shaped like the API's JSON; failures
 /// reject with a `BizingError` (code `Api` with `status` and `problemType` for the API's
 /// problems, `Network`, `InvalidResponse`, `InvalidArgument`).
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_name = BookingClient)]
 pub struct JsBookingClient {
     client: BookingClient,
 }
 
+#[cfg(feature = "js")]
 impl JsBookingClient {
     /// Sends a prepared request; resolves with the parsed JSON answer (`undefined` for an
     /// empty one). Arguments are checked before, so every method shares this one future
@@ -1121,6 +1160,7 @@ impl JsBookingClient {
     }
 }
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = BookingClient)]
 impl JsBookingClient {
     /// A client of the API at `baseUrl`.
@@ -1169,7 +1209,8 @@ impl JsBookingClient {
             let profile = kdf_profile(&options)?;
             let (tenant_id, email, name) =
                 (member(&options, "tenantId")?, member(&options, "email")?, member(&options, "name")?);
-            Ok(register_result(client.register(&tenant_id, &email, &name, &password, profile).await?))
+            let registered = client.register(&tenant_id, &email, &name, &password, profile).await?;
+            Ok(register_result(&client, registered))
         })
     }
 
@@ -1183,7 +1224,7 @@ impl JsBookingClient {
             let (tenant_id, email) = (member(&options, "tenantId")?, member(&options, "email")?);
             let signed_in = client.login(&tenant_id, &email, &password).await?;
             let out = js_sys::Object::new();
-            set(&out, "keyPair", signed_in.key_pair);
+            set(&out, "keyPair", client.adopt(signed_in.key_pair));
             set(&out, "next", signed_in.next);
             Ok(out.into())
         })
@@ -1393,6 +1434,30 @@ pub struct RewrapOutcome {
     pub complete: bool,
 }
 
+/// Something that lends a private key for one use: a [`bizing_core::KeyPair`] the caller
+/// owns, or (JavaScript) a `KeyPair` handle, which fails with `KeyZeroized` once zeroized.
+trait HoldsKey {
+    fn with_key<T>(&self, f: impl FnOnce(&core::KeyPair) -> T) -> Result<T, ClientError>;
+}
+
+impl HoldsKey for core::KeyPair {
+    fn with_key<T>(&self, f: impl FnOnce(&core::KeyPair) -> T) -> Result<T, ClientError> {
+        Ok(f(self))
+    }
+}
+
+#[cfg(feature = "js")]
+impl HoldsKey for KeyPair {
+    fn with_key<T>(&self, f: impl FnOnce(&core::KeyPair) -> T) -> Result<T, ClientError> {
+        crate::keystore::with_key(self.slot(), f).ok_or_else(|| {
+            ClientError::other(
+                ErrorCode::KeyZeroized,
+                "this key was zeroized (logout or idle timeout) and cannot be used",
+            )
+        })
+    }
+}
+
 /// The context of a stale item's text.
 fn stale_context(tenant_id: &str, item: &StaleItem) -> core::Context {
     match item.kind {
@@ -1449,15 +1514,16 @@ pub(crate) trait HeldKeys {
     ) -> Result<core::Envelope, ClientError>;
 }
 
-/// The JS key handles `rewrapStale` is given: each use goes through the key registry.
-impl HeldKeys for &[&KeyPair] {
+/// Key pairs by version: the caller's own (the Rust API) or JS key handles (`rewrapStale`),
+/// each use going through the key registry, so a zeroized handle stops the rewrap.
+impl<K: HoldsKey> HeldKeys for &[&K] {
     fn ids(&self) -> Result<Vec<core::KeyId>, ClientError> {
-        self.iter().map(|k| k.with(|pair| Ok(pair.key_id()))).collect::<Result<_, JsValue>>().map_err(ClientError::from)
+        self.iter().map(|k| k.with_key(core::KeyPair::key_id)).collect()
     }
 
     fn public_key(&self, index: usize) -> Result<core::PublicKey, ClientError> {
         let key = self.get(index).ok_or_else(|| ClientError::invalid("no such clinic key"))?;
-        key.with(|pair| Ok(pair.public_key().clone())).map_err(ClientError::from)
+        key.with_key(|pair| pair.public_key().clone())
     }
 
     fn can_open(&self, index: usize) -> bool {
@@ -1473,9 +1539,7 @@ impl HeldKeys for &[&KeyPair] {
         remove: &[core::KeyId],
     ) -> Result<core::Envelope, ClientError> {
         let key = self.get(index).ok_or_else(|| ClientError::invalid("no such clinic key"))?;
-        key.with(|pair| Ok(envelope.rewrap(pair, context, add, remove)))
-            .map_err(ClientError::from)?
-            .map_err(|e| ClientError::coded(&e))
+        key.with_key(|pair| envelope.rewrap(pair, context, add, remove))?.map_err(|e| ClientError::coded(&e))
     }
 }
 
@@ -1563,7 +1627,7 @@ impl BookingClient {
     /// As [`BookingClient::stale_notes`] and [`BookingClient::upload_rewrapped`];
     /// `InvalidArgument` if the current version is not among `clinic_keys`; the envelope
     /// errors of a text that does not open (a batch before it may have been stored).
-    pub async fn rewrap_stale(&self, tenant_id: &str, clinic_keys: &[&KeyPair]) -> Result<RewrapOutcome, ClientError> {
+    pub async fn rewrap_stale(&self, tenant_id: &str, clinic_keys: &[&core::KeyPair]) -> Result<RewrapOutcome, ClientError> {
         self.rewrap_stale_held(tenant_id, &clinic_keys).await
     }
 
@@ -1632,14 +1696,23 @@ impl BookingClient {
     ///
     /// # Errors
     /// `step-up-required`; `invalid-body` if `key_pair` is not the account's.
-    pub async fn regenerate_recovery_codes(&self, key_pair: &KeyPair) -> Result<Vec<Zeroizing<String>>, ClientError> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        key_pair: &core::KeyPair,
+    ) -> Result<Vec<Zeroizing<String>>, ClientError> {
+        self.regenerate_recovery_codes_with(key_pair).await
+    }
+
+    /// [`BookingClient::regenerate_recovery_codes`] with the key in any holder.
+    async fn regenerate_recovery_codes_with<K: HoldsKey>(
+        &self,
+        key_pair: &K,
+    ) -> Result<Vec<Zeroizing<String>>, ClientError> {
         let codes = RecoveryCode::generate(RECOVERY_CODES).map_err(|e| ClientError::coded(&e))?;
         let mut recovery = Vec::with_capacity(codes.len());
         for code in &codes {
-            let wrapped = key_pair
-                .with(|pair| Ok(pair.wrap_with_recovery_code(code)))
-                .map_err(ClientError::from)?
-                .map_err(|e| ClientError::coded(&e))?;
+            let wrapped =
+                key_pair.with_key(|pair| pair.wrap_with_recovery_code(code))?.map_err(|e| ClientError::coded(&e))?;
             recovery
                 .push(RecoverySlot { code_hash: code.hash().to_string(), wrapped_private_key: wrapped.to_string() });
         }
@@ -1648,6 +1721,7 @@ impl BookingClient {
     }
 }
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES_RECORD: &str = r#"
 /** `client.createCorrection(bookingId, ...)`: the change sealed under `BookingClient.correctionContext(...)` of `id`. */
@@ -1723,6 +1797,7 @@ export interface RewrapResponse { rewrapped: number; remaining: number; complete
 export interface RewrapOutcome { rewrapped: number; skipped: number; remaining: number; complete: boolean; }
 "#;
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = BookingClient)]
 impl JsBookingClient {
     /// A fresh correction id, to seal the change to before `createCorrection`.
@@ -1824,7 +1899,7 @@ impl JsBookingClient {
         let client = self.client.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             let pairs: Vec<&KeyPair> = clinic_keys.iter().map(ClinicKey::pair).collect();
-            let outcome = client.rewrap_stale(&tenant_id, &pairs).await?;
+            let outcome = client.rewrap_stale_held(&tenant_id, &pairs.as_slice()).await?;
             Ok(outcome_object(&outcome))
         })
     }
@@ -1836,7 +1911,7 @@ impl JsBookingClient {
         let client = self.client.clone();
         let key_pair = key_pair.clone_handle();
         wasm_bindgen_futures::future_to_promise(async move {
-            let codes = client.regenerate_recovery_codes(&key_pair).await?;
+            let codes = client.regenerate_recovery_codes_with(&key_pair).await?;
             let out = js_sys::Array::new();
             for code in &codes {
                 out.push(&JsValue::from_str(code));
@@ -1846,6 +1921,7 @@ impl JsBookingClient {
     }
 }
 
+#[cfg(feature = "js")]
 /// A `RewrapOutcome` object.
 fn outcome_object(outcome: &RewrapOutcome) -> JsValue {
     let out = js_sys::Object::new();
@@ -1859,6 +1935,7 @@ fn outcome_object(outcome: &RewrapOutcome) -> JsValue {
 }
 
 /// An `EnvelopeContext` object.
+#[cfg(feature = "js")]
 fn context_object(context: &core::Context) -> JsValue {
     let out = js_sys::Object::new();
     set(&out, "tenantId", context.tenant_id.as_str());
@@ -1868,6 +1945,7 @@ fn context_object(context: &core::Context) -> JsValue {
     out.into()
 }
 
+#[cfg(feature = "js")]
 impl From<JsValue> for ClientError {
     /// An argument check of the JS helpers (always `InvalidArgument`) as a client error.
     fn from(value: JsValue) -> Self {

@@ -1,12 +1,13 @@
 //! Errors as JS sees them: an `Error` whose `name` is `"BizingError"` and whose `code` is an
-//! [`ErrorCode`], so callers branch on the code rather than on message text.
+//! [`ErrorCode`], so callers branch on the code rather than on message text. The Rust API
+//! carries the same codes ([`crate::ClientError::code`]).
 
 use bizing_core::envelope::EnvelopeError;
 use bizing_core::{KeyError, PasswordError, RandomError, WrapError};
 use wasm_bindgen::prelude::*;
 
 /// What went wrong, for `err.code` in JavaScript. Values are stable across releases.
-#[wasm_bindgen]
+#[cfg_attr(feature = "js", wasm_bindgen)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     /// An argument has the wrong type or shape (e.g. a context without `tenantId`).
@@ -63,15 +64,18 @@ pub(crate) fn error(code: ErrorCode, message: &str) -> JsValue {
     err.into()
 }
 
+/// An `InvalidArgument` `BizingError`.
 pub(crate) fn invalid(message: &str) -> JsValue {
     error(ErrorCode::InvalidArgument, message)
 }
 
 /// Core errors into JS errors.
+#[cfg(feature = "js")]
 pub(crate) trait ToJs<T> {
     fn js(self) -> Result<T, JsValue>;
 }
 
+#[cfg(feature = "js")]
 impl<T, E: Coded> ToJs<T> for Result<T, E> {
     fn js(self) -> Result<T, JsValue> {
         self.map_err(|e| error(e.code(), &e.to_string()))

@@ -4,7 +4,8 @@
 //! page: activity events (throttled), `visibilitychange` and `pageshow` (which re-check the
 //! wall-clock deadline, so a laptop that slept times out on wake), a `setTimeout` for the next
 //! check, and a `BroadcastChannel` that carries activity and logout between tabs of the same
-//! origin. On time-out every key the SDK holds is zeroized before the callback runs.
+//! origin. On time-out every key in the SDK's registry (the keys it handed to JavaScript) is
+//! zeroized before the callback runs; a Rust caller drops its own keys in the callback.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -13,7 +14,9 @@ use bizing_core::{IdleConfig, IdleEvent, IdleMachine, IdleOutput, TimeoutReason}
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::error::{ErrorCode, error, invalid};
+#[cfg(feature = "js")]
+use crate::error::invalid;
+use crate::error::{ErrorCode, error};
 use crate::js::{get_opt, set};
 use crate::keystore;
 
@@ -160,7 +163,7 @@ impl IdleTimer {
         {
             let _ = channel.post_message(&message("logout", None));
         }
-        keystore::zeroize_all();
+        keystore::zeroize_keys();
         self.stop();
     }
 
@@ -248,7 +251,7 @@ impl IdleTimer {
                     // Our time-out ends the session for every tab.
                     let _ = channel.post_message(&message("logout", None));
                 }
-                keystore::zeroize_all();
+                keystore::zeroize_keys();
                 timer.stop();
                 callback(out);
             }
@@ -288,6 +291,10 @@ fn message(kind: &str, at: Option<f64>) -> JsValue {
     out.into()
 }
 
+// ---------------------------------------------------------------------------------------
+// JavaScript
+
+#[cfg(feature = "js")]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
 /** Options for `new IdleTimer(...)`. Browser only. */
@@ -308,6 +315,7 @@ export interface IdleTimerOptions {
 }
 "#;
 
+#[cfg(feature = "js")]
 #[wasm_bindgen]
 extern "C" {
     /// `IdleTimerOptions` in TypeScript.
@@ -316,11 +324,13 @@ extern "C" {
 }
 
 /// The idle timer for JavaScript (browser only).
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_name = IdleTimer)]
 pub struct JsIdleTimer {
     timer: IdleTimer,
 }
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = IdleTimer)]
 impl JsIdleTimer {
     /// Starts the timer. Throws `Unsupported` outside a browser page.

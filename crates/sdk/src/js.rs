@@ -1,13 +1,17 @@
 //! Small helpers for reading plain JavaScript values without a serde round trip (every byte
-//! of glue counts in the package size budget).
+//! of glue counts in the package size budget). `get_opt` and `set` serve the Rust API too
+//! (request bodies, `BroadcastChannel` messages); the rest only the `js` exports.
 
+#[cfg(feature = "js")]
 use bizing_core as core;
+#[cfg(feature = "js")]
 use bizing_core::KeyId;
 use wasm_bindgen::prelude::*;
 
 use crate::error::invalid;
 
 /// `value[name]`, which must be present.
+#[cfg(feature = "js")]
 pub(crate) fn get(value: &JsValue, name: &str) -> Result<JsValue, JsValue> {
     match get_opt(value, name)? {
         Some(v) => Ok(v),
@@ -28,6 +32,7 @@ pub(crate) fn get_opt(value: &JsValue, name: &str) -> Result<Option<JsValue>, Js
 /// Reads a `PublicKey` handle without taking it from its owner: passing exported objects by
 /// value would invalidate the caller's handle. Goes through the object's own `toSec1` and
 /// `keyId`, and re-validates the point, so a look-alike object gains nothing.
+#[cfg(feature = "js")]
 pub(crate) fn public_key_from(value: &JsValue) -> Option<core::PublicKey> {
     let to_sec1 =
         js_sys::Reflect::get(value, &JsValue::from_str("toSec1")).ok()?.dyn_into::<js_sys::Function>().ok()?;
@@ -46,11 +51,13 @@ pub(crate) fn set(object: &js_sys::Object, name: &str, value: impl Into<JsValue>
 /// A string argument. Taking arguments as `JsValue` and checking them here, rather than as
 /// `&str`, turns a wrong type from JavaScript into an `InvalidArgument` error instead of a
 /// `TypeError` or a trap in the glue.
+#[cfg(feature = "js")]
 pub(crate) fn string(value: &JsValue, name: &str) -> Result<String, JsValue> {
     value.as_string().ok_or_else(|| invalid(&format!("{name} must be a string")))
 }
 
 /// A byte-array argument: a `Uint8Array`.
+#[cfg(feature = "js")]
 pub(crate) fn bytes(value: &JsValue, name: &str) -> Result<Vec<u8>, JsValue> {
     value
         .dyn_ref::<js_sys::Uint8Array>()
@@ -59,6 +66,7 @@ pub(crate) fn bytes(value: &JsValue, name: &str) -> Result<Vec<u8>, JsValue> {
 }
 
 /// An integer argument in `min..=max`.
+#[cfg(feature = "js")]
 pub(crate) fn integer(value: &JsValue, name: &str, min: u32, max: u32) -> Result<u32, JsValue> {
     value
         .as_f64()

@@ -22,7 +22,7 @@ impl KeyPair {
     }
 
     pub(crate) fn with<T>(&self, f: impl FnOnce(&core::KeyPair) -> Result<T, JsValue>) -> Result<T, JsValue> {
-        keystore::with_key(&self.slot, f)
+        keystore::with_key(&self.slot, f).unwrap_or_else(|| Err(zeroized()))
     }
 
     /// Another handle on the same key (zeroizing either zeroizes both).
@@ -132,11 +132,10 @@ impl KeyPair {
     }
 }
 
-/// Zeroizes every private key the SDK has handed out (what logout and idle timeout do).
-/// Returns how many keys were live.
-#[wasm_bindgen(js_name = zeroizeKeys)]
-pub fn zeroize_keys() -> usize {
-    keystore::zeroize_all()
+/// The `KeyZeroized` error of a key used after `zeroize()`, `zeroizeKeys()`, logout or idle
+/// timeout.
+pub(crate) fn zeroized() -> JsValue {
+    error(ErrorCode::KeyZeroized, "this key was zeroized (logout or idle timeout) and cannot be used")
 }
 
 /// A P-256 public key with its version.

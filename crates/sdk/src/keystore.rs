@@ -1,5 +1,7 @@
 //! Every private key the SDK hands to JavaScript lives here, so that logout and idle timeout
-//! can zeroize all of them at once, whatever references JavaScript still holds.
+//! can zeroize all of them at once, whatever references JavaScript still holds. (The Rust API
+//! hands out `bizing_core::KeyPair`s and `ClinicKeyring`s, owned by the caller and zeroized
+//! when dropped; without the `js` feature nothing is registered here.)
 //!
 //! A holder is a shared slot (`Rc<RefCell<Option<T>>>`): the JS handle owns it, the registry
 //! keeps a weak reference, and zeroizing takes the value out, whose drop overwrites the
@@ -7,14 +9,16 @@
 //! keyrings share the one registry.
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+#[cfg(feature = "js")]
+use std::rc::Rc;
+use std::rc::Weak;
 
 use bizing_core::KeyPair as CoreKeyPair;
-use wasm_bindgen::JsValue;
-
-use crate::error::{ErrorCode, error};
+#[cfg(feature = "js")]
+use wasm_bindgen::prelude::*;
 
 /// A private key shared between its JS handle and the registry; `None` once zeroized.
+#[cfg(feature = "js")]
 pub(crate) type Slot = Rc<RefCell<Option<CoreKeyPair>>>;
 
 /// What the registry can zeroize: a slot holding private keys.
@@ -51,12 +55,14 @@ thread_local! {
 }
 
 /// A weak reference to `slot`, for the registry or a client's logout list.
+#[cfg(feature = "js")]
 pub(crate) fn weak<T: Secrets + 'static>(slot: &Rc<RefCell<Option<T>>>) -> WeakSlot {
     let weak: Weak<RefCell<Option<T>>> = Rc::downgrade(slot);
     weak
 }
 
-/// Registers a slot with the registry (so `zeroize_all` reaches it) and returns it.
+/// Registers a slot with the registry (so [`zeroize_keys`] reaches it) and returns it.
+#[cfg(feature = "js")]
 pub(crate) fn register_slot<T: Secrets + 'static>(value: T) -> Rc<RefCell<Option<T>>> {
     let slot = Rc::new(RefCell::new(Some(value)));
     LIVE.with(|live| {
@@ -69,26 +75,30 @@ pub(crate) fn register_slot<T: Secrets + 'static>(value: T) -> Rc<RefCell<Option
 }
 
 /// Registers a key and returns its slot.
+#[cfg(feature = "js")]
 pub(crate) fn register(key: CoreKeyPair) -> Slot {
     register_slot(key)
 }
 
-/// Runs `f` with the key in `slot`, or fails with `KeyZeroized`.
-pub(crate) fn with_key<T>(slot: &Slot, f: impl FnOnce(&CoreKeyPair) -> Result<T, JsValue>) -> Result<T, JsValue> {
-    let guard = slot.try_borrow().map_err(|_| error(ErrorCode::KeyZeroized, "the key is in use"))?;
-    match guard.as_ref() {
-        Some(key) => f(key),
-        None => Err(error(ErrorCode::KeyZeroized, "this key was zeroized (logout or idle timeout) and cannot be used")),
-    }
+/// Runs `f` with the key in `slot`; `None` once it is zeroized (or, reentrantly, while it is
+/// being zeroized).
+#[cfg(feature = "js")]
+pub(crate) fn with_key<T>(slot: &Slot, f: impl FnOnce(&CoreKeyPair) -> T) -> Option<T> {
+    let guard = slot.try_borrow().ok()?;
+    guard.as_ref().map(f)
 }
 
 /// Zeroizes one slot.
+#[cfg(feature = "js")]
 pub(crate) fn zeroize<T: Secrets>(slot: &Rc<RefCell<Option<T>>>) {
     slot.wipe();
 }
 
-/// Zeroizes every key the SDK has handed out; returns how many private keys were live.
-pub(crate) fn zeroize_all() -> usize {
+/// Zeroizes every private key the SDK has handed out (what logout and idle timeout do).
+/// Returns how many private keys were live.
+// (Handed out to JavaScript: a Rust caller owns its keys and drops them.)
+#[cfg_attr(feature = "js", wasm_bindgen(js_name = zeroizeKeys))]
+pub fn zeroize_keys() -> usize {
     LIVE.with(|live| {
         // Taken out first, so nothing is borrowed while the values drop.
         let slots: Vec<WeakSlot> = live.borrow_mut().drain(..).collect();

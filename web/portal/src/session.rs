@@ -1,11 +1,15 @@
 //! The signed-in session's secrets: the API client (the browser keeps the HttpOnly session
 //! cookie), the personal key pair unwrapped at sign-in, and the idle timer. They live in wasm
 //! memory only, outside the reactive graph, so ending the session drops them in one place.
+//!
+//! The key pair is a `bizing_core::KeyPair`, held here and nowhere else: pages borrow it with
+//! [`with_key`] for one operation (`Envelope::open_text`, or its public half to seal to), and
+//! [`end`] drops it, which zeroizes its private half.
 
 use std::cell::RefCell;
 
-use bizing_core::IdleOutput;
-use bizing_sdk::{BookingClient, IdleTimer, KeyPair};
+use bizing_core::{IdleOutput, KeyPair};
+use bizing_sdk::{BookingClient, IdleTimer};
 use leptos::prelude::*;
 
 use crate::routes::Route;
@@ -38,12 +42,14 @@ pub fn client() -> BookingClient {
     })
 }
 
-/// Keeps the key pair the sign-in or registration unwrapped (zeroized when the session ends).
+/// Keeps the key pair the sign-in or registration unwrapped (zeroized when the session ends,
+/// or now if it replaces another).
 pub fn set_key(key: KeyPair) {
     SECRETS.with(|s| s.borrow_mut().key = Some(key));
 }
 
-/// Runs `f` with the personal key pair, if the session has one.
+/// Runs `f` with the personal key pair, if the session has one. Do not keep a clone of the
+/// key beyond `f`: only the one held here is zeroized when the session ends.
 pub fn with_key<T>(f: impl FnOnce(&KeyPair) -> T) -> Option<T> {
     SECRETS.with(|s| s.borrow().key.as_ref().map(f))
 }
@@ -121,9 +127,9 @@ pub fn end(portal: Portal, why: &str, tell_other_tabs: bool) {
             timer.stop();
         }
     }
-    if let Some(key) = key {
-        key.zeroize();
-    }
+    // Dropping the key pair zeroizes its private half; the SDK's registry (keys handed to
+    // JavaScript, none in the portal) is emptied too, as the idle timer does.
+    drop(key);
     bizing_sdk::zeroize_keys();
     portal.warning.set(None);
     portal.account.set(None);

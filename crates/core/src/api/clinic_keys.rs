@@ -29,6 +29,24 @@ pub struct PublicJwk {
     pub kid: String,
 }
 
+impl PublicJwk {
+    /// The key, checked as [`crate::PublicKey::from_jwk`] checks one (a point on the curve;
+    /// `kid` sets the version and must name this key), to seal to.
+    ///
+    /// # Errors
+    /// As [`crate::PublicKey::from_jwk_members`].
+    pub fn to_public_key(&self) -> Result<crate::PublicKey, crate::KeyError> {
+        crate::PublicKey::from_jwk_members(&crate::JwkMembers {
+            kty: &self.kty,
+            crv: Some(&self.crv),
+            x: Some(&self.x),
+            y: Some(&self.y),
+            kid: Some(&self.kid),
+            has_private_key: false,
+        })
+    }
+}
+
 /// `GET /api/clinics/{tenant}/clinic-key` (public): the clinic's current key, which the
 /// widget and the portal seal notes to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,8 @@
 //! [`BookingClient`] for clinic admins: staff invitations, roles and removal, clinic
 //! settings, services, providers and weekly schedules (`/api/admin/…`), and registering with
 //! a staff invitation. The Rust API first, then the JavaScript exports and their TypeScript
-//! types. (Kept in its own file so the client's other areas grow without touching it.)
+//! types, each behind `#[cfg(feature = "js")]`. (Kept in its own file so the client's other
+//! areas grow without touching it.)
 
 use bizing_core::KdfProfile;
 use bizing_core::api::{
@@ -11,13 +12,15 @@ use bizing_core::api::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+#[cfg(feature = "js")]
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "js")]
 use zeroize::Zeroizing;
 
-use super::{
-    BookingClient, Call, ClientError, JsBookingClient, Registered, json, json_text, kdf_profile, member, parse_body,
-    register_result, segment, text_arg,
-};
+use super::{BookingClient, ClientError, Registered, json, parse_body, segment};
+#[cfg(feature = "js")]
+use super::{Call, JsBookingClient, json_text, kdf_profile, member, register_result, text_arg};
+#[cfg(feature = "js")]
 use crate::js::{get, get_opt, set};
 
 /// `/api/admin/{area}/{id}{tail}`
@@ -209,8 +212,9 @@ impl BookingClient {
 }
 
 // ---------------------------------------------------------------------------------------
-// JavaScript
+// JavaScript (feature `js`)
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ADMIN_TYPES: &str = r#"
 /** `client.registerStaff(...)`: a staff account from an admin's invitation. */
@@ -296,6 +300,7 @@ export interface WeeklySchedule { windows: ScheduleWindow[]; }
 
 /// A JSON body of the named members of `request`, copied as they are (any JSON type; the
 /// server checks them): `true` marks a required member.
+#[cfg(feature = "js")]
 pub(super) fn pick(request: &JsValue, members: &[(&str, bool)]) -> Result<Option<String>, ClientError> {
     let object = js_sys::Object::new();
     for &(name, required) in members {
@@ -307,6 +312,7 @@ pub(super) fn pick(request: &JsValue, members: &[(&str, bool)]) -> Result<Option
     json_text(&object).map(Some)
 }
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = BookingClient)]
 impl JsBookingClient {
     /// Registers a staff member with an admin's invitation (keys made locally, only the auth
@@ -323,7 +329,7 @@ impl JsBookingClient {
             let (tenant_id, invitation) = (member(&options, "tenantId")?, member(&options, "invitation")?);
             let (email, name) = (member(&options, "email")?, member(&options, "name")?);
             let registered = client.register_staff(&tenant_id, &invitation, &email, &name, &password, profile).await?;
-            Ok(register_result(registered))
+            Ok(register_result(&client, registered))
         })
     }
 

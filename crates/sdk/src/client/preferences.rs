@@ -6,14 +6,16 @@
 
 use bizing_core::api::{
     Booking, BookingsResponse, ConfidentialContact, CreateRestrictionRequest, DecideRestrictionRequest, Preferences,
-    Restriction, RestrictionsResponse, SetConfidentialContact, restriction_context,
+    Restriction, RestrictionsResponse, SetConfidentialContact,
 };
+#[cfg(feature = "js")]
+use bizing_core::api::restriction_context;
+#[cfg(feature = "js")]
 use wasm_bindgen::prelude::*;
 
-use super::{
-    BookingClient, Call, ClientError, JsBookingClient, body, booking_path, context_object, json, member,
-    optional_member, parse_body, segment, text_arg,
-};
+use super::{BookingClient, ClientError, booking_path, json, parse_body, segment};
+#[cfg(feature = "js")]
+use super::{Call, JsBookingClient, body, context_object, member, optional_member, text_arg};
 
 /// `/api/bookings?from=…&to=…`
 fn bookings_between_path(from: &str, to: &str) -> String {
@@ -137,6 +139,7 @@ impl BookingClient {
 // ---------------------------------------------------------------------------------------
 // JavaScript
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_PREFERENCES_TYPES: &str = r#"
 /** The query of `GET /api/bookings` (`client.bookingsBetween(from, to)`): clinic-local days. */
@@ -205,6 +208,7 @@ export interface Preferences {
 }
 "#;
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = BookingClient)]
 impl JsBookingClient {
     /// Checks the patient in (receptionists, admins, the booking's provider).

@@ -11,8 +11,10 @@
 //! Every private key here is unwrapped in the client and leaves it only wrapped to a
 //! provider's or admin's personal public key; a receptionist or patient is never sent one.
 
+#[cfg(feature = "js")]
 use std::cell::RefCell;
 use std::fmt;
+#[cfg(feature = "js")]
 use std::rc::Rc;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -26,16 +28,21 @@ use bizing_core::{EnvelopeError, KeyId, WrappedKey};
 use wasm_bindgen::prelude::*;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+#[cfg(feature = "js")]
 use super::admin::pick;
-use super::{
-    BookingClient, Call, ClientError, HeldKeys, JsBookingClient, RewrapOutcome, json, member, optional_member,
-    outcome_object, segment, text_arg,
-};
+use super::{BookingClient, ClientError, HeldKeys, RewrapOutcome, json, segment};
+#[cfg(feature = "js")]
+use super::{Call, JsBookingClient, member, optional_member, outcome_object, text_arg};
+#[cfg(feature = "js")]
 use crate::envelope::{EnvelopeContext, context_from};
 use crate::error::{Coded, ErrorCode};
+#[cfg(feature = "js")]
 use crate::js::set;
+#[cfg(feature = "js")]
 use crate::keys::KeyPair;
-use crate::keystore::{self, Secrets};
+use crate::keystore::Secrets;
+#[cfg(feature = "js")]
+use crate::keystore;
 
 /// The roles that may hold the clinic key (and so open notes).
 const HOLDER_ROLES: [&str; 2] = ["provider", "admin"];
@@ -265,9 +272,11 @@ impl KeyringAccess for ClinicKeyring {
     }
 }
 
+#[cfg(feature = "js")]
 /// A JS `ClinicKeyring`'s keyring: `None` once zeroized.
 type KeyringSlot = Rc<RefCell<Option<ClinicKeyring>>>;
 
+#[cfg(feature = "js")]
 impl KeyringAccess for KeyringSlot {
     fn with_keyring<T>(&self, f: impl FnOnce(&ClinicKeyring) -> Result<T, ClientError>) -> Result<T, ClientError> {
         let zeroized = || {
@@ -697,6 +706,7 @@ impl BookingClient {
 // ---------------------------------------------------------------------------------------
 // JavaScript
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_STAFF_TYPES: &str = r#"
 /** A member of the clinic's staff with their personal public key (`client.staffKeys()`). */
@@ -753,6 +763,7 @@ export interface ClinicKeyRotation {
 }
 "#;
 
+#[cfg(feature = "js")]
 /// Every clinic-key version the signed-in provider or admin holds, unwrapped in wasm memory.
 /// Opens notes and correction texts with whichever version they are sealed to. Zeroized by
 /// `zeroize()`, `zeroizeKeys()`, the `BookingClient`'s `logout()` (if it unlocked it) and idle
@@ -762,6 +773,7 @@ pub struct JsClinicKeyring {
     slot: KeyringSlot,
 }
 
+#[cfg(feature = "js")]
 impl JsClinicKeyring {
     /// Hands `keyring` to JS, registered so `zeroizeKeys()` and idle timeout reach it.
     fn adopt(keyring: ClinicKeyring) -> Self {
@@ -769,6 +781,7 @@ impl JsClinicKeyring {
     }
 }
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = ClinicKeyring)]
 impl JsClinicKeyring {
     /// Unwraps an answer of `client.myClinicKeys()` with the caller's personal key pair,
@@ -838,6 +851,7 @@ impl JsClinicKeyring {
     }
 }
 
+#[cfg(feature = "js")]
 /// A `ClinicKeyRotation` for JS.
 fn rotation_object(rotation: &Rotation) -> JsValue {
     let out = js_sys::Object::new();
@@ -852,6 +866,7 @@ fn rotation_object(rotation: &Rotation) -> JsValue {
     out.into()
 }
 
+#[cfg(feature = "js")]
 #[wasm_bindgen(js_class = BookingClient)]
 impl JsBookingClient {
     /// The clinic's staff with their personal public keys and the clinic-key versions each
@@ -1000,6 +1015,7 @@ impl JsBookingClient {
     }
 }
 
+#[cfg(feature = "js")]
 /// `POST /api/corrections/{id}{tail}` with `{ reason }`.
 fn reason_call(id: &JsValue, tail: &str, reason: &JsValue) -> Result<Call, ClientError> {
     let id = text_arg(id, "id")?;

@@ -1,11 +1,10 @@
 //! My bookings: upcoming and past, in the clinic's time, with notes opened here with the
 //! patient's key (the server holds only the sealed envelopes).
 
-use bizing_core::api::{Booking, BookingStatus, Correction, SlotsQuery};
+use bizing_core::api::{Booking, BookingStatus, Correction, SlotsQuery, note_context};
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, JsValue};
 
-use crate::routes::manage::{BookingActions, CorrectionList, focus_later};
+use crate::routes::manage::{BookingActions, CorrectionList, focus_later, open_text};
 use crate::routes::sign_in::ErrorAndProgress;
 use crate::{clinic_id, format, paint, portal, problems, session};
 
@@ -27,19 +26,9 @@ const NOTES_PER_FRAME: usize = 4;
 /// Opens a booking's note with the session's key pair.
 fn open_note(booking: &Booking) -> Note {
     let Some(sealed) = &booking.note else { return Note::None };
-    let context = js_sys::Object::new();
-    for (name, value) in [
-        ("tenantId", JsValue::from_str(&booking.tenant_id)),
-        ("bookingId", JsValue::from_str(&booking.id)),
-        ("field", JsValue::from_str("note")),
-        ("schemaVersion", JsValue::from_f64(1.0)),
-    ] {
-        let _ = js_sys::Reflect::set(&context, &JsValue::from_str(name), &value);
-    }
-    let Ok(envelope) = bizing_sdk::Envelope::parse(JsValue::from_str(sealed)) else { return Note::Unreadable };
-    match session::with_key(|key| envelope.open_text(key, context.unchecked_ref())) {
-        Some(Ok(text)) => Note::Open(text),
-        _ => Note::Unreadable,
+    match open_text(sealed, &note_context(&booking.tenant_id, &booking.id)) {
+        Some(text) => Note::Open(text),
+        None => Note::Unreadable,
     }
 }
 

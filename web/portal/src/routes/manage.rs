@@ -7,14 +7,14 @@
 //! (`bizing_core::api::correction_context`, `disagreement_context`): the server stores them
 //! and cannot open them.
 
-use bizing_core::Context;
 use bizing_core::api::{
     Booking, BookingStatus, Correction, CorrectionStatus, CreateCorrectionRequest, DisagreementRequest, MfaRequest,
     PublicJwk, RescheduleRequest, Slot, SlotsQuery, correction_context, disagreement_context,
 };
-use bizing_sdk::{BookingClient, ClientError, Envelope, PublicKey};
+use bizing_core::{Context, Envelope, SealOptions};
+use bizing_sdk::{BookingClient, ClientError};
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 
 use crate::routes::sign_in::ErrorAndProgress;
 use crate::{clinic_id, format, portal, problems, session};
@@ -25,47 +25,27 @@ const RESCHEDULE_DAYS: u32 = 14;
 /// At most this many new times are offered (the soonest).
 const MAX_SLOTS_OFFERED: usize = 60;
 
-/// An envelope context as the SDK's JS-facing API takes it.
-fn context_object(context: &Context) -> JsValue {
-    let object = js_sys::Object::new();
-    for (name, value) in [
-        ("tenantId", JsValue::from_str(&context.tenant_id)),
-        ("bookingId", JsValue::from_str(&context.booking_id)),
-        ("field", JsValue::from_str(&context.field)),
-        ("schemaVersion", JsValue::from_f64(f64::from(context.schema_version))),
-    ] {
-        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(name), &value);
-    }
-    object.into()
-}
-
-/// Opens a sealed text with the session's key pair; `None` if it cannot be opened.
+/// Opens a sealed text (`bze1.…`) with the session's key pair under `context`; `None` if it
+/// cannot be opened (no session, not sealed to this key, another context, altered).
 #[must_use]
 pub fn open_text(sealed: &str, context: &Context) -> Option<String> {
-    let envelope = Envelope::parse(JsValue::from_str(sealed)).ok()?;
-    let context = context_object(context);
-    session::with_key(|key| envelope.open_text(key, context.unchecked_ref()).ok()).flatten()
+    let envelope: Envelope = sealed.parse().ok()?;
+    // The opened text is zeroized when dropped; the page keeps its own copy to show.
+    session::with_key(|key| envelope.open_text(key, context).ok().map(|text| text.as_str().to_owned())).flatten()
 }
 
-/// Seals `text` under `context` to the clinic key and the patient's own key.
-fn seal_text(text: &str, context: &Context, clinic: &PublicJwk) -> Result<String, String> {
+/// Seals `text` under `context` to the clinic key (`clinic`, as the API sends it) and the
+/// patient's own key, padded; returns the envelope's text form (`bze1.…`) or a message for
+/// the page.
+///
+/// # Errors
+/// No session (the key is gone), or a clinic key that is not a valid P-256 key.
+pub fn seal_text(text: &str, context: &Context, clinic: &PublicJwk) -> Result<String, String> {
     const FAILED: &str = "Your text could not be encrypted on this device. Reload the page, sign in again and retry.";
-    let jwk = js_sys::Object::new();
-    for (name, value) in
-        [("kty", &clinic.kty), ("crv", &clinic.crv), ("x", &clinic.x), ("y", &clinic.y), ("kid", &clinic.kid)]
-    {
-        let _ = js_sys::Reflect::set(&jwk, &JsValue::from_str(name), &JsValue::from_str(value));
-    }
-    let clinic_key = PublicKey::from_jwk(&jwk.into()).map_err(|_| FAILED.to_owned())?;
-    let own = session::with_key(bizing_sdk::KeyPair::public_key)
-        .ok_or_else(|| "Your session has ended. Sign in again.".to_owned())?
-        .map_err(|_| FAILED.to_owned())?;
-    let recipients = js_sys::Array::new();
-    recipients.push(&JsValue::from(clinic_key));
-    recipients.push(&JsValue::from(own));
-    let plaintext = JsValue::from_str(text);
-    let context = context_object(context);
-    Envelope::seal(plaintext.unchecked_ref(), context.unchecked_ref(), recipients.unchecked_ref(), None)
+    let clinic_key = clinic.to_public_key().map_err(|_| FAILED.to_owned())?;
+    let own = session::with_key(|key| key.public_key().clone())
+        .ok_or_else(|| "Your session has ended. Sign in again.".to_owned())?;
+    Envelope::seal(text.as_bytes(), context, &[clinic_key, own], SealOptions::with_padding(true))
         .map(|e| e.to_string())
         .map_err(|_| FAILED.to_owned())
 }
