@@ -206,3 +206,27 @@ export async function bookWithNote(url, patient, note) {
   await client.logout();
   return { booking, provider: providers[0], service: services[0] };
 }
+
+/**
+ * Registers a patient through the package in Node (fast test KDF profile), with TOTP
+ * enrolled. Returns { email, password, totpSecret, codes } for later sign-ins.
+ */
+export async function apiRegister(url, name) {
+  const { BookingClient, Totp } = await sdk();
+  const client = new BookingClient({ baseUrl: url });
+  const email = `patient-${BookingClient.newBookingId().toLowerCase()}@example.test`;
+  const password = "correct horse battery staple";
+  const registered = await client.register({ tenantId: TENANT, email, name, password, kdfProfile: "insecure-fast-for-tests" });
+  const { secret } = await client.enrollTotp();
+  await client.confirmTotp(Totp.code(secret, Math.floor(Date.now() / 1000)));
+  await client.logout();
+  return { email, password, totpSecret: secret, codes: [...registered.recoveryCodes] };
+}
+
+/** Where the tests leave screenshots of the main pages (copied to docs/screenshots/). */
+export const SCREENSHOTS = join(ROOT, "target", "screenshots");
+
+/** A full-page screenshot of the page as it is, as `<name>.png` under SCREENSHOTS. */
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, animations: "disabled" });
+}

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
-import { bookWithNote, checkA11y, freshCode, launch, newPage, sqlite, startServer, totpCode } from "./harness.mjs";
+import { bookWithNote, checkA11y, freshCode, launch, newPage, screenshot, sqlite, startServer, totpCode } from "./harness.mjs";
 
 const NOTE = "Left knee pain since March; ibuprofen helps a little.";
 const NPP_TEXT =
@@ -66,7 +66,7 @@ async function publishNpp() {
   if (nppPublished) return;
   const { context, page } = await openPortal();
   await signIn(page, server.accounts.admin, { code: await adminCode() });
-  await page.getByRole("heading", { name: "Signed in" }).waitFor();
+  await heading(page).filter({ hasText: "Clinic schedule" }).waitFor({ timeout: 30_000 });
   const status = await page.evaluate(async (text) => {
     const response = await fetch("/api/npp", {
       method: "POST",
@@ -129,6 +129,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await publishNpp();
   const { context, page } = await openPortal();
   await checkA11y(page, "sign in");
+  await screenshot(page, "sign-in");
 
   // Registration: the download offers the codes as a file made in the page.
   const email = `journey-${Date.now()}@example.test`;
@@ -145,6 +146,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await page.getByRole("button", { name: "Create account" }).click();
   await page.locator("#totp-secret").waitFor({ timeout: 60_000 });
   await checkA11y(page, "register: authenticator");
+  await screenshot(page, "register-authenticator");
   const secret = (await page.locator("#totp-secret").textContent()).replace(/\s+/g, "");
   await page.getByLabel("6-digit code from the app").fill(totpCode(secret, Date.now() - 120_000));
   await page.getByRole("button", { name: "Confirm" }).click();
@@ -170,6 +172,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await heading(page).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
   await page.getByText("how medical information about you may be used").waitFor();
   await checkA11y(page, "notice");
+  await screenshot(page, "notice");
   await page.evaluate(() => (location.hash = "#/bookings"));
   await page.waitForTimeout(200);
   assert.equal(await heading(page).textContent(), "Notice of Privacy Practices", "no way around the notice");
@@ -190,6 +193,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await card.getByText(booking.providerName).waitFor();
   await card.getByText("clinic time, America/New_York").waitFor();
   await checkA11y(page, "bookings");
+  await screenshot(page, "bookings");
   // A 360 px wide phone: nothing wider than the screen.
   await page.setViewportSize({ width: 360, height: 740 });
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), "no horizontal scrolling at 360 px");
@@ -208,7 +212,11 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
     cookies: document.cookie,
     url: location.href,
   }));
-  assert.deepEqual(Object.keys(stored.local), ["bizing-portal.access-log-head.demo-clinic"]);
+  assert.deepEqual(Object.keys(stored.local).sort(), [
+    "bizing-portal.access-log-head.demo-clinic",
+    "bizing-portal.access-log-key.demo-clinic",
+  ]);
+  assert.match(stored.local["bizing-portal.access-log-key.demo-clinic"], / [A-Za-z0-9_-]{87}$/, "the pinned log key");
   assert.match(stored.local["bizing-portal.access-log-head.demo-clinic"], /^bzh1\.\d+\.[A-Za-z0-9_-]{43}$/);
   assert.equal(stored.session, 0, "nothing in sessionStorage");
   assert.equal(stored.cookies, "", "the session cookie is not readable by script");
@@ -358,6 +366,30 @@ test("signing out in one tab signs out the other tabs of the portal", async () =
   await context.close();
 });
 
+test("activity in one tab keeps the other tabs signed in (the idle timers share activity)", async () => {
+  await publishNpp();
+  // 8 s timeout, warned 4 s before: a quiet tab alone would be warned within 4 s.
+  const { context, page } = await openPortal("?idle=8000");
+  const patient = await registerPatient(page, { name: "Active Elsewhere" });
+  const quiet = await newPage(context);
+  await quiet.goto(`${server.url}/portal/?idle=8000`);
+  await heading(quiet).waitFor();
+  await signIn(quiet, patient, { recoveryCode: patient.codes[0] });
+  await heading(quiet).filter({ hasText: "My bookings" }).waitFor({ timeout: 30_000 });
+  // Twelve seconds of typing in the first tab only, while the quiet tab watches.
+  for (let i = 0; i < 12; i++) {
+    await page.bringToFront();
+    await page.keyboard.press("Shift");
+    await page.waitForTimeout(1_000);
+    assert.equal(await quiet.getByRole("alertdialog").count(), 0, `the quiet tab was not warned (after ${i + 1} s)`);
+  }
+  assert.equal(await heading(quiet).textContent(), "My bookings", "the quiet tab is still signed in");
+  assert.equal(await apiStatus(quiet), 200);
+  // Then nobody is active: both are warned and signed out.
+  await quiet.getByText("not used for a while").waitFor({ timeout: 20_000 });
+  await context.close();
+});
+
 /** `Fri 20 Nov 2026`: the date of an RFC 3339 UTC time, as the portal shows due dates. */
 function utcDay(rfc3339) {
   const d = new Date(rfc3339);
@@ -492,7 +524,7 @@ test("my bookings: reschedule to another slot, cancel, request a correction, rea
   const REASON = "The visit record matches what you told the provider that day.";
   const admin = await openPortal();
   await signIn(admin.page, server.accounts.admin, { code: await adminCode() });
-  await admin.page.getByRole("heading", { name: "Signed in" }).waitFor();
+  await heading(admin.page).filter({ hasText: "Clinic schedule" }).waitFor({ timeout: 30_000 });
   const denied = await admin.page.evaluate(
     async ({ id, reason }) => {
       const response = await fetch(`/api/corrections/${id}/deny`, {

@@ -81,6 +81,88 @@ pub fn countdown(ms: u64) -> String {
     format!("{}:{:02}", seconds / 60, seconds % 60)
 }
 
+/// A calendar date (proleptic Gregorian), for the staff schedule's day and week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    /// Days since 1970-01-01.
+    days: i64,
+}
+
+impl Date {
+    /// The date `YYYY-MM-DD` names, if it is one.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, '-');
+        let year: i64 = parts.next()?.parse().ok()?;
+        let month: i64 = parts.next()?.parse().ok()?;
+        let day: i64 = parts.next()?.parse().ok()?;
+        let date = Self::from_civil(year, month, day)?;
+        (date.civil() == (year, month, day)).then_some(date)
+    }
+
+    /// Today, on this device's calendar.
+    #[must_use]
+    pub fn today() -> Self {
+        let now = js_sys::Date::new_0();
+        Self::from_civil(i64::from(now.get_full_year()), i64::from(now.get_month()) + 1, i64::from(now.get_date()))
+            .unwrap_or(Self { days: 0 })
+    }
+
+    fn from_civil(year: i64, month: i64, day: i64) -> Option<Self> {
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(1..=9999).contains(&year) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Self { days: era * 146_097 + doe - 719_468 })
+    }
+
+    fn civil(self) -> (i64, i64, i64) {
+        let z = self.days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(month <= 2), month, day)
+    }
+
+    /// `n` days later (earlier for negative `n`).
+    #[must_use]
+    pub fn plus_days(self, n: i64) -> Self {
+        Self { days: self.days + n }
+    }
+
+    /// The Monday of this date's week.
+    #[must_use]
+    pub fn monday(self) -> Self {
+        // 1970-01-01 was a Thursday (3 days after a Monday).
+        Self { days: self.days - (self.days + 3).rem_euclid(7) }
+    }
+
+    /// `YYYY-MM-DD`.
+    #[must_use]
+    pub fn iso(self) -> String {
+        let (y, m, d) = self.civil();
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+
+    /// `Tue 3 Mar 2026`.
+    #[must_use]
+    pub fn label(self) -> String {
+        let (y, m, d) = self.civil();
+        let weekday = usize::try_from((self.days + 4).rem_euclid(7)).unwrap_or(0);
+        let month = usize::try_from(m - 1).unwrap_or(0);
+        format!("{} {d} {} {y}", WEEKDAYS[weekday], MONTHS[month])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +178,21 @@ mod tests {
         assert_eq!(clinic_date_time("garbage"), "garbage");
         assert_eq!(countdown(119_001), "2:00");
         assert_eq!(countdown(5_000), "0:05");
+    }
+
+    #[test]
+    fn calendar_dates() {
+        let d = Date::parse("2026-03-03").unwrap();
+        assert_eq!(d.iso(), "2026-03-03");
+        assert_eq!(d.label(), "Tue 3 Mar 2026");
+        assert_eq!(d.monday().iso(), "2026-03-02");
+        assert_eq!(d.plus_days(-3).iso(), "2026-02-28");
+        assert_eq!(Date::parse("2024-02-28").unwrap().plus_days(1).iso(), "2024-02-29");
+        assert_eq!(Date::parse("1970-01-01").unwrap().label(), "Thu 1 Jan 1970");
+        assert_eq!(Date::parse("2026-03-08").unwrap().monday().iso(), "2026-03-02");
+        assert_eq!(Date::parse("2026-03-09").unwrap().monday().iso(), "2026-03-09");
+        assert_eq!(Date::parse("2026-02-30"), None);
+        assert_eq!(Date::parse("2026-13-01"), None);
+        assert_eq!(Date::parse("garbage"), None);
     }
 }

@@ -3,11 +3,14 @@
 //! path or query: the fragment names a page, never a record.
 
 pub mod access_log;
+pub mod admin;
 pub mod bookings;
 pub mod manage;
 pub mod notice;
+pub mod preferences;
 pub mod register;
 pub mod sign_in;
+pub mod staff;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -29,6 +32,14 @@ pub enum Route {
     Bookings,
     /// Who accessed my records.
     AccessLog,
+    /// Privacy preferences: confidential communications and restriction requests.
+    Preferences,
+    /// Join the clinic's staff with an invitation code.
+    Join,
+    /// The staff schedule (the default for staff).
+    Schedule,
+    /// Clinic administration (admins).
+    Admin,
 }
 
 impl Route {
@@ -41,6 +52,10 @@ impl Route {
             Self::Notice => "#/notice",
             Self::Bookings => "#/bookings",
             Self::AccessLog => "#/access-log",
+            Self::Preferences => "#/preferences",
+            Self::Join => "#/join",
+            Self::Schedule => "#/schedule",
+            Self::Admin => "#/admin",
         }
     }
 
@@ -53,6 +68,10 @@ impl Route {
             "#/notice" => Self::Notice,
             "#/bookings" => Self::Bookings,
             "#/access-log" => Self::AccessLog,
+            "#/preferences" => Self::Preferences,
+            "#/join" => Self::Join,
+            "#/schedule" => Self::Schedule,
+            "#/admin" => Self::Admin,
             _ => return None,
         })
     }
@@ -64,6 +83,10 @@ impl Route {
             Self::Notice => "Notice of Privacy Practices",
             Self::Bookings => "My bookings",
             Self::AccessLog => "Who accessed my records",
+            Self::Preferences => "Privacy preferences",
+            Self::Join => "Join your clinic's staff",
+            Self::Schedule => "Schedule",
+            Self::Admin => "Clinic administration",
         }
     }
 }
@@ -81,15 +104,17 @@ pub fn navigate(route: Route) {
     }
 }
 
-/// The page actually shown: the route asked for, as far as the session allows.
-fn effective(route: Route, signed_in: bool, patient: bool, npp_ok: bool) -> Route {
-    match (signed_in, route) {
-        (false, Route::Register) => Route::Register,
-        (false, _) => Route::SignIn,
-        (true, _) if !patient => Route::Bookings,
-        (true, _) if !npp_ok => Route::Notice,
-        (true, Route::AccessLog) => Route::AccessLog,
-        (true, _) => Route::Bookings,
+/// The page actually shown: the route asked for, as far as the session allows. `role` is the
+/// signed-in account's role (`None` when signed out).
+fn effective(route: Route, role: Option<&str>, npp_ok: bool) -> Route {
+    match (role, route) {
+        (None, Route::Register | Route::Join) => route,
+        (None, _) => Route::SignIn,
+        (Some("patient"), _) if !npp_ok => Route::Notice,
+        (Some("patient"), Route::AccessLog | Route::Preferences) => route,
+        (Some("patient"), _) => Route::Bookings,
+        (Some("admin"), Route::Admin) => Route::Admin,
+        (Some(_), _) => Route::Schedule,
     }
 }
 
@@ -136,8 +161,7 @@ pub fn App() -> impl IntoView {
 
     let page = Memo::new(move |_| {
         let account = state.account.get();
-        let patient = account.as_ref().is_some_and(|a| a.role == "patient");
-        effective(state.route.get(), account.is_some(), patient, state.npp_ok.get())
+        effective(state.route.get(), account.as_ref().map(|a| a.role.as_str()), state.npp_ok.get())
     });
     Effect::new(move |previous: Option<Route>| {
         let now = page.get();
@@ -175,15 +199,12 @@ pub fn App() -> impl IntoView {
                 Route::SignIn => view! { <sign_in::SignIn /> }.into_any(),
                 Route::Register => view! { <register::Register /> }.into_any(),
                 Route::Notice => view! { <notice::Notice /> }.into_any(),
-                Route::Bookings => {
-                    let patient = portal().account.get_untracked().is_some_and(|a| a.role == "patient");
-                    if patient {
-                        view! { <bookings::Bookings /> }.into_any()
-                    } else {
-                        view! { <StaffPlaceholder /> }.into_any()
-                    }
-                }
+                Route::Join => view! { <register::Register staff=true /> }.into_any(),
+                Route::Bookings => view! { <bookings::Bookings /> }.into_any(),
                 Route::AccessLog => view! { <access_log::AccessLog /> }.into_any(),
+                Route::Preferences => view! { <preferences::PreferencesPage /> }.into_any(),
+                Route::Schedule => view! { <staff::Schedule /> }.into_any(),
+                Route::Admin => view! { <admin::Admin /> }.into_any(),
             }}
         </main>
         <footer class="site-footer">
@@ -222,10 +243,18 @@ fn Nav(
         <Show when=move || state.account.get().is_some()>
             <nav class="site-nav" aria-label="Portal">
                 <ul>
-                    <Show when=move || state.npp_ok.get()>
-                        {link(Route::Bookings, "My bookings")}
-                        {link(Route::AccessLog, "Who accessed my records")}
-                    </Show>
+                    {move || match state.account.get().map(|a| a.role) {
+                        Some(role) if role == "patient" => state.npp_ok.get().then(|| view! {
+                            {link(Route::Bookings, "My bookings")}
+                            {link(Route::AccessLog, "Who accessed my records")}
+                            {link(Route::Preferences, "Privacy preferences")}
+                        }.into_any()),
+                        Some(role) => Some(view! {
+                            {link(Route::Schedule, if role == "provider" { "My schedule" } else { "Schedule" })}
+                            {(role == "admin").then(|| link(Route::Admin, "Administration"))}
+                        }.into_any()),
+                        None => None,
+                    }}
                     <li>
                         <button type="button" class="button-secondary" on:click=sign_out>
                             "Sign out"
@@ -237,25 +266,23 @@ fn Nav(
     }
 }
 
-/// What staff see for now: the staff console is a later step.
-#[component]
-fn StaffPlaceholder() -> impl IntoView {
-    let name = move || portal().account.get().map(|a| a.name).unwrap_or_default();
-    view! {
-        <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title" tabindex="-1">"Signed in"</h1>
-            <p>"Hello, " {name} ". The staff console is not part of the portal yet: use the API for now."</p>
-        </section>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn fragments_round_trip() {
-        for route in [Route::SignIn, Route::Register, Route::Notice, Route::Bookings, Route::AccessLog] {
+        for route in [
+            Route::SignIn,
+            Route::Register,
+            Route::Notice,
+            Route::Bookings,
+            Route::AccessLog,
+            Route::Preferences,
+            Route::Join,
+            Route::Schedule,
+            Route::Admin,
+        ] {
             assert_eq!(Route::from_fragment(route.fragment()), Some(route));
         }
         assert_eq!(Route::from_fragment("#main"), None);
@@ -264,10 +291,21 @@ mod tests {
 
     #[test]
     fn the_session_decides_the_page() {
-        assert_eq!(effective(Route::Bookings, false, false, false), Route::SignIn);
-        assert_eq!(effective(Route::Register, false, false, false), Route::Register);
-        assert_eq!(effective(Route::AccessLog, true, true, false), Route::Notice);
-        assert_eq!(effective(Route::AccessLog, true, true, true), Route::AccessLog);
-        assert_eq!(effective(Route::SignIn, true, true, true), Route::Bookings);
+        assert_eq!(effective(Route::Bookings, None, false), Route::SignIn);
+        assert_eq!(effective(Route::Admin, None, false), Route::SignIn);
+        assert_eq!(effective(Route::Register, None, false), Route::Register);
+        assert_eq!(effective(Route::Join, None, false), Route::Join);
+        assert_eq!(effective(Route::AccessLog, Some("patient"), false), Route::Notice);
+        assert_eq!(effective(Route::AccessLog, Some("patient"), true), Route::AccessLog);
+        assert_eq!(effective(Route::Preferences, Some("patient"), true), Route::Preferences);
+        assert_eq!(effective(Route::SignIn, Some("patient"), true), Route::Bookings);
+        // A patient never reaches the staff pages, staff never the patient's.
+        assert_eq!(effective(Route::Schedule, Some("patient"), true), Route::Bookings);
+        assert_eq!(effective(Route::Admin, Some("patient"), true), Route::Bookings);
+        assert_eq!(effective(Route::Bookings, Some("receptionist"), true), Route::Schedule);
+        assert_eq!(effective(Route::Admin, Some("receptionist"), true), Route::Schedule);
+        assert_eq!(effective(Route::Admin, Some("provider"), true), Route::Schedule);
+        assert_eq!(effective(Route::Admin, Some("admin"), true), Route::Admin);
+        assert_eq!(effective(Route::AccessLog, Some("admin"), true), Route::Schedule);
     }
 }

@@ -130,6 +130,7 @@ pub fn end(portal: Portal, why: &str, tell_other_tabs: bool) {
     // Dropping the key pair zeroizes its private half; the SDK's registry (keys handed to
     // JavaScript, none in the portal) is emptied too, as the idle timer does.
     drop(key);
+    crate::routes::staff::forget_keyring();
     bizing_sdk::zeroize_keys();
     portal.warning.set(None);
     portal.account.set(None);

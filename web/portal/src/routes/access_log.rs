@@ -1,7 +1,9 @@
 //! Who accessed my records: the patient's access events, each checked here against the
 //! clinic's signed checkpoint with its inclusion proof, and the checkpoint checked for
-//! consistency with the last one this browser verified. That tree head (`bzh1.…`, a size and
-//! a root hash: not PHI) is the only thing the portal keeps in `localStorage`.
+//! consistency with the last one this browser verified. The log's signing key is pinned on
+//! first use: once this browser has verified a checkpoint, a different key from the server is
+//! an alarm, not a new trust anchor. That tree head (`bzh1.…`, a size and a root hash) and the
+//! pinned public key are not PHI, and are the only things the portal keeps in `localStorage`.
 
 use bizing_core::access_log::{AccessEvent, AccessLogError, TreeHead};
 use bizing_core::api::LoggedEvent;
@@ -13,6 +15,20 @@ use crate::{clinic_id, format, portal, problems, session};
 /// Where the last verified tree head of a clinic's log is kept.
 fn head_key(clinic: &str) -> String {
     format!("bizing-portal.access-log-head.{clinic}")
+}
+
+/// Where the pinned log key of a clinic is kept.
+fn pin_key(clinic: &str) -> String {
+    format!("bizing-portal.access-log-key.{clinic}")
+}
+
+/// The log key this browser pinned (`origin key-name public-key`), if any.
+fn pinned_key(clinic: &str) -> Option<String> {
+    storage().and_then(|s| s.get_item(&pin_key(clinic)).ok().flatten())
+}
+
+fn key_fingerprint(key: &bizing_core::api::LogKey) -> String {
+    format!("{} {} {}", key.origin, key.key_name, key.public_key)
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -55,6 +71,7 @@ fn describe(event: &AccessEvent, me: &str) -> String {
         "cancel" => "cancelled",
         "decrypt" => "opened",
         "export" => "exported",
+        "check_in" => "checked in",
         other => other,
     };
     let what = match event.resource.kind.as_str() {
@@ -63,6 +80,8 @@ fn describe(event: &AccessEvent, me: &str) -> String {
         "correction" => "your correction request",
         "profile" => "your profile",
         "npp_ack" => "your privacy notice acknowledgment",
+        "confidential_contact" => "your confidential contact preference",
+        "restriction" => "your restriction request",
         _ => "your record",
     };
     let via = match event.from.as_str() {
@@ -126,6 +145,17 @@ pub fn AccessLog() -> impl IntoView {
             Err(e) if problems::session_gone(&e) => return session::end(state, &problems::message(&e), false),
             Err(e) => return error.set(Some(problems::message(&e))),
         };
+        let fingerprint = key_fingerprint(&key);
+        if let Some(pinned) = pinned_key(&clinic)
+            && pinned != fingerprint
+        {
+            return verdict.set(Some(Verdict::Failed(
+                "The server now signs its access log with a different key than the one this browser pinned \
+                 when it first checked the log. The log may have been replaced. Do not rely on this list. Contact \
+                 the clinic's privacy officer and report this."
+                    .into(),
+            )));
+        }
         let mut verifier = match key.verifier() {
             Ok(v) => v.with_trusted_head(head),
             Err(e) => {
@@ -137,6 +167,9 @@ pub fn AccessLog() -> impl IntoView {
         match page.verify(&mut verifier) {
             Ok(checkpoint) => {
                 store_head(&clinic, verifier.trusted_head());
+                if let Some(s) = storage() {
+                    let _ = s.set_item(&pin_key(&clinic), &fingerprint);
+                }
                 let count = page.events.len();
                 let mut list = page.events;
                 list.sort_by(|a, b| b.event.at.cmp(&a.event.at).then(b.leaf_index.cmp(&a.leaf_index)));

@@ -392,7 +392,8 @@ impl From<ClientError> for Failure {
 }
 
 /// The second factor as typed: six digits are a TOTP code, anything else a recovery code.
-fn second_factor(typed: String) -> MfaRequest {
+#[must_use]
+pub fn second_factor(typed: String) -> MfaRequest {
     if typed.len() == 6 && typed.bytes().all(|b| b.is_ascii_digit()) {
         MfaRequest { code: Some(typed), recovery_code: None }
     } else {

@@ -21,9 +21,14 @@ enum Step {
 /// Shortest password accepted here (the server takes any non-empty auth key).
 const MIN_PASSWORD: usize = 12;
 
-/// The registration page.
+/// The registration page; with `staff`, joining the clinic's staff with an invitation code
+/// from an admin (same keys, same authenticator enrollment).
 #[component]
-pub fn Register() -> impl IntoView {
+pub fn Register(
+    /// Whether this is a staff member joining with an invitation.
+    #[prop(optional)]
+    staff: bool,
+) -> impl IntoView {
     let state = portal();
     let step = RwSignal::new(Step::Details);
     let busy = RwSignal::new(None::<&'static str>);
@@ -34,6 +39,7 @@ pub fn Register() -> impl IntoView {
     let email = NodeRef::<leptos::html::Input>::new();
     let password = NodeRef::<leptos::html::Input>::new();
     let confirm = NodeRef::<leptos::html::Input>::new();
+    let invitation = NodeRef::<leptos::html::Input>::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -42,7 +48,10 @@ pub fn Register() -> impl IntoView {
         }
         let (full_name, address) = (input_value(name).trim().to_owned(), input_value(email).trim().to_owned());
         let (secret, again) = (Zeroizing::new(input_value(password)), Zeroizing::new(input_value(confirm)));
-        let problem = if full_name.is_empty() {
+        let token: String = input_value(invitation).chars().filter(|c| !c.is_whitespace()).collect();
+        let problem = if staff && token.is_empty() {
+            Some("Enter the invitation code your clinic's admin gave you.")
+        } else if full_name.is_empty() {
             Some("Enter your name.")
         } else if !address.contains('@') {
             Some("Enter your email address.")
@@ -64,7 +73,13 @@ pub fn Register() -> impl IntoView {
         leptos::task::spawn_local(async move {
             paint().await;
             let client = session::client();
-            let result = client.register(&clinic_id(), &address, &full_name, &secret, KdfProfile::Interactive).await;
+            let result = if staff {
+                client
+                    .register_staff(&clinic_id(), &token, &address, &full_name, &secret, KdfProfile::Interactive)
+                    .await
+            } else {
+                client.register(&clinic_id(), &address, &full_name, &secret, KdfProfile::Interactive).await
+            };
             busy.set(None);
             match result {
                 Ok(registered) => {
@@ -92,7 +107,7 @@ pub fn Register() -> impl IntoView {
 
     view! {
         <section class="card narrow" aria-labelledby="page-title">
-            <h1 id="page-title" tabindex="-1">"Create your account"</h1>
+            <h1 id="page-title" tabindex="-1">{if staff { "Join your clinic's staff" } else { "Create your account" }}</h1>
             <ol class="steps" aria-label="Steps">
                 <li aria-current=move || (step.get() == Step::Details).then_some("step")>"Your details"</li>
                 <li aria-current=move || (step.get() == Step::Enroll).then_some("step")>"Authenticator app"</li>
@@ -101,6 +116,14 @@ pub fn Register() -> impl IntoView {
             {move || match step.get() {
                 Step::Details => view! {
                     <form on:submit=submit novalidate>
+                        {staff.then(|| view! {
+                            <div class="field">
+                                <label for="reg-invitation">"Invitation code"</label>
+                                <input id="reg-invitation" type="text" autocomplete="off" spellcheck="false" required
+                                    aria-describedby="reg-invitation-hint" node_ref=invitation />
+                                <p id="reg-invitation-hint" class="hint">"From your clinic's admin. Use the email address they invited."</p>
+                            </div>
+                        })}
                         <div class="field">
                             <label for="reg-name">"Full name"</label>
                             <input id="reg-name" type="text" autocomplete="name" required node_ref=name />
@@ -125,6 +148,9 @@ pub fn Register() -> impl IntoView {
                         <button type="submit" class="button-primary" disabled=move || busy.get().is_some()>"Create account"</button>
                     </form>
                     <p>"Already registered? " <a href=Route::SignIn.fragment()>"Sign in"</a></p>
+                    {(!staff).then(|| view! {
+                        <p>"Clinic staff with an invitation: " <a href=Route::Join.fragment()>"join as staff"</a></p>
+                    })}
                 }.into_any(),
                 Step::Enroll => view! { <Enroll done=enrolled /> }.into_any(),
                 Step::Codes => view! {

@@ -25,9 +25,13 @@ pub async fn complete(state: Portal) -> Result<(), ClientError> {
     let client = session::client();
     let me = client.me().await?;
     let npp_ok = if me.role == "patient" { !client.npp_status().await?.needs_acknowledgment } else { true };
-    let account = Account { user_id: me.user_id, role: me.role, name: me.name };
+    let account = Account { user_id: me.user_id.clone(), role: me.role.clone(), name: me.name.clone() };
     session::signed_in(state, account, npp_ok);
-    navigate(if npp_ok { Route::Bookings } else { Route::Notice });
+    navigate(match (me.role.as_str(), npp_ok) {
+        ("patient", true) => Route::Bookings,
+        ("patient", false) => Route::Notice,
+        _ => Route::Schedule,
+    });
     Ok(())
 }
 
