@@ -52,14 +52,26 @@ pub struct Portal {
     pub warning: RwSignal<Option<u64>>,
 }
 
-/// The portal's state from the context.
+thread_local! {
+    /// The app's state, for code that runs outside the reactive owner (the tasks
+    /// `spawn_local` runs have none, so `use_context` finds nothing there).
+    static PORTAL: std::cell::Cell<Option<Portal>> = const { std::cell::Cell::new(None) };
+}
+
+/// Keeps the app's state for [`portal`] (the app lives as long as the page).
+pub fn keep_portal(state: Portal) {
+    PORTAL.with(|p| p.set(Some(state)));
+}
+
+/// The portal's state: from the context in a component, from the app otherwise (an async
+/// task).
 ///
 /// # Panics
-/// Outside the app (no context): a programming error.
+/// Before the app is mounted: a programming error.
 #[must_use]
-#[allow(clippy::expect_used, reason = "every component runs inside App, which provides it")]
+#[allow(clippy::expect_used, reason = "App keeps its state before any component or task runs")]
 pub fn portal() -> Portal {
-    use_context::<Portal>().expect("Portal context is provided by App")
+    use_context::<Portal>().or_else(|| PORTAL.with(std::cell::Cell::get)).expect("the app is mounted")
 }
 
 /// Mounts the app into `<body>`, replacing the loading message.

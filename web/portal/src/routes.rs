@@ -146,6 +146,7 @@ pub fn App() -> impl IntoView {
         warning: RwSignal::new(None),
     };
     provide_context(state);
+    crate::keep_portal(state);
 
     // The fragment drives the route; fragments that are not routes (none are linked) are
     // ignored. The listener lives as long as the page.

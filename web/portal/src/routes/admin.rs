@@ -26,7 +26,8 @@ use crate::{clear_input, clinic_id, format, input_value, portal, problems, sessi
 type Opened<T> = (T, Option<String>);
 
 /// What the sections share: whether the server asked for a second factor, and whether a
-/// removal or role change calls for a new clinic key.
+/// removal or role change calls for a new clinic key. Taken from the context in each
+/// component's body and moved into its tasks (which run without a reactive owner).
 #[derive(Clone, Copy)]
 struct Console {
     step_up: RwSignal<bool>,
@@ -45,22 +46,22 @@ fn console() -> Console {
 
 /// Shows a failed call: a step-up request opens the confirmation form, a lost session signs
 /// out, anything else is an inline message.
-fn fail(error: RwSignal<Option<String>>, e: &ClientError) {
+fn fail(c: Console, error: RwSignal<Option<String>>, e: &ClientError) {
     if problems::session_gone(e) {
         session::end(portal(), &problems::message(e), false);
         return;
     }
     if e.is_problem("step-up-required") {
-        console().step_up.set(true);
+        c.step_up.set(true);
         error.set(Some("Confirm it is you (above), then do this again.".into()));
         return;
     }
     error.set(Some(problems::message(e)));
 }
 
-fn fail_keys(error: RwSignal<Option<String>>, e: KeyringError) {
+fn fail_keys(c: Console, error: RwSignal<Option<String>>, e: KeyringError) {
     match e {
-        KeyringError::Api(e) => fail(error, &e),
+        KeyringError::Api(e) => fail(c, error, &e),
         KeyringError::SignedOut => {}
     }
 }
@@ -164,7 +165,7 @@ fn StaffSection() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match session::client().list_staff().await {
                 Ok(list) => staff.set(Some(list.staff)),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     });
@@ -209,7 +210,7 @@ fn StaffRow(
                     }
                     c.changed.update(|n| *n += 1);
                 }
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
@@ -232,7 +233,7 @@ fn StaffRow(
                     }
                     c.changed.update(|n| *n += 1);
                 }
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
@@ -280,7 +281,7 @@ fn InviteSection() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match session::client().list_invitations().await {
                 Ok(list) => pending.set(list.invitations),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
@@ -313,7 +314,7 @@ fn InviteSection() -> impl IntoView {
                     created.set(Some((address, made.token)));
                     load();
                 }
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
@@ -321,7 +322,7 @@ fn InviteSection() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match session::client().revoke_invitation(&id).await {
                 Ok(()) => load(),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
@@ -408,7 +409,7 @@ fn KeySection() -> impl IntoView {
                     current.set(Some(version));
                     staff.set(Some(keys.staff));
                 }
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     });
@@ -427,7 +428,7 @@ fn KeySection() -> impl IntoView {
                     outcome.set(Some(format!("Shared {} key version(s) with {name}.", versions.len())));
                     c.changed.update(|n| *n += 1);
                 }
-                Err(e) => fail_keys(error, e),
+                Err(e) => fail_keys(c, error, e),
             }
         });
     };
@@ -460,12 +461,12 @@ fn KeySection() -> impl IntoView {
                         Some(e) => {
                             outcome.set(Some(done));
                             unfinished.set(true);
-                            fail(error, &e);
+                            fail(c, error, &e);
                         }
                     }
                     c.changed.update(|n| *n += 1);
                 }
-                Err(e) => fail_keys(error, e),
+                Err(e) => fail_keys(c, error, e),
             }
         });
     };
@@ -489,7 +490,7 @@ fn KeySection() -> impl IntoView {
                         moved.rewrapped
                     )));
                 }
-                Err(e) => fail_keys(error, e),
+                Err(e) => fail_keys(c, error, e),
             }
         });
     };
@@ -550,6 +551,7 @@ fn KeySection() -> impl IntoView {
 /// Publishing a new version of the Notice of Privacy Practices.
 #[component]
 fn NoticeSection() -> impl IntoView {
+    let c = console();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
     let published = RwSignal::new(None::<String>);
@@ -578,7 +580,7 @@ fn NoticeSection() -> impl IntoView {
                     "Published (version {}). Patients are asked to acknowledge it at their next sign-in or booking.",
                     notice.hash.get(..12).unwrap_or(&notice.hash)
                 ))),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
@@ -612,6 +614,7 @@ fn correction_state(status: CorrectionStatus) -> &'static str {
 /// reason, or extend the deadline once.
 #[component]
 fn CorrectionsSection() -> impl IntoView {
+    let c = console();
     let error = RwSignal::new(None::<String>);
     let list = RwSignal::new(None::<Vec<Opened<Correction>>>);
     let load = move || {
@@ -633,7 +636,7 @@ fn CorrectionsSection() -> impl IntoView {
             .await;
             match result {
                 Ok(items) => list.set(Some(items)),
-                Err(e) => fail_keys(error, e),
+                Err(e) => fail_keys(c, error, e),
             }
         });
     };
@@ -669,6 +672,7 @@ fn CorrectionDecision(
     text: Option<String>,
     list: RwSignal<Option<Vec<Opened<Correction>>>>,
 ) -> impl IntoView {
+    let console = console();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
     let reason = NodeRef::<leptos::html::Textarea>::new();
@@ -699,7 +703,7 @@ fn CorrectionDecision(
                         slot.0 = updated;
                     }
                 }),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(console, error, &e),
             }
         });
     };
@@ -749,6 +753,7 @@ fn restriction_state(status: RestrictionStatus) -> &'static str {
 /// key; agree or deny with a reason.
 #[component]
 fn RestrictionsSection() -> impl IntoView {
+    let c = console();
     let error = RwSignal::new(None::<String>);
     let list = RwSignal::new(None::<Vec<Opened<Restriction>>>);
     let load = move || {
@@ -770,7 +775,7 @@ fn RestrictionsSection() -> impl IntoView {
             .await;
             match result {
                 Ok(items) => list.set(Some(items)),
-                Err(e) => fail_keys(error, e),
+                Err(e) => fail_keys(c, error, e),
             }
         });
     };
@@ -802,6 +807,7 @@ fn RestrictionDecisionRow(
     text: Option<String>,
     list: RwSignal<Option<Vec<Opened<Restriction>>>>,
 ) -> impl IntoView {
+    let c = console();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
     let reason = NodeRef::<leptos::html::Textarea>::new();
@@ -829,7 +835,7 @@ fn RestrictionDecisionRow(
                         slot.0 = updated;
                     }
                 }),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(c, error, &e),
             }
         });
     };
