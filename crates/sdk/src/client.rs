@@ -1627,7 +1627,11 @@ impl BookingClient {
     /// As [`BookingClient::stale_notes`] and [`BookingClient::upload_rewrapped`];
     /// `InvalidArgument` if the current version is not among `clinic_keys`; the envelope
     /// errors of a text that does not open (a batch before it may have been stored).
-    pub async fn rewrap_stale(&self, tenant_id: &str, clinic_keys: &[&core::KeyPair]) -> Result<RewrapOutcome, ClientError> {
+    pub async fn rewrap_stale(
+        &self,
+        tenant_id: &str,
+        clinic_keys: &[&core::KeyPair],
+    ) -> Result<RewrapOutcome, ClientError> {
         self.rewrap_stale_held(tenant_id, &clinic_keys).await
     }
 

@@ -4,12 +4,12 @@
 //! apps), then the JavaScript exports and their TypeScript types. (Kept in its own file so
 //! the client's other areas grow without touching it.)
 
+#[cfg(feature = "js")]
+use bizing_core::api::restriction_context;
 use bizing_core::api::{
     Booking, BookingsResponse, ConfidentialContact, CreateRestrictionRequest, DecideRestrictionRequest, Preferences,
     Restriction, RestrictionsResponse, SetConfidentialContact,
 };
-#[cfg(feature = "js")]
-use bizing_core::api::restriction_context;
 #[cfg(feature = "js")]
 use wasm_bindgen::prelude::*;
 

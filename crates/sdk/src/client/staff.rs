@@ -40,9 +40,9 @@ use crate::error::{Coded, ErrorCode};
 use crate::js::set;
 #[cfg(feature = "js")]
 use crate::keys::KeyPair;
-use crate::keystore::Secrets;
 #[cfg(feature = "js")]
 use crate::keystore;
+use crate::keystore::Secrets;
 
 /// The roles that may hold the clinic key (and so open notes).
 const HOLDER_ROLES: [&str; 2] = ["provider", "admin"];
