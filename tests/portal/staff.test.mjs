@@ -82,11 +82,11 @@ async function goToDay(page, rfc3339) {
   await page.locator(".schedule, .empty").first().waitFor({ timeout: 30_000 });
 }
 
-/** Moves a booking to start in an hour, so that check-in is open (the slots are days ahead). */
-function startSoon(bookingId) {
+/** Moves a booking to start `seconds` from now (the free slots may be any time ahead). */
+function startIn(bookingId, seconds) {
   const changed = sqlite(
     server.dbPath,
-    `UPDATE bookings SET start_at = CAST(strftime('%s','now') AS INTEGER) + 3600, end_at = CAST(strftime('%s','now') AS INTEGER) + 5400 WHERE id = '${bookingId}'; SELECT changes();`,
+    `UPDATE bookings SET start_at = CAST(strftime('%s','now') AS INTEGER) + ${seconds}, end_at = CAST(strftime('%s','now') AS INTEGER) + ${seconds + 1800} WHERE id = '${bookingId}'; SELECT changes();`,
   );
   assert.equal(changed.trim(), "1");
 }
@@ -131,9 +131,12 @@ test("receptionist: the schedule by day and week with names and check-in; no not
   const patient = await apiRegister(server.url, "Riley Schedule");
   const { booking } = await bookWithNote(server.url, { ...patient, recoveryCode: patient.codes[0] }, NOTE);
   const later = await bookWithNote(server.url, { ...patient, recoveryCode: patient.codes[1] }, "Second visit.");
-  startSoon(booking.id);
+  // Check-in opens 24 hours before the start: one booking in an hour, one in three days.
+  startIn(booking.id, 3600);
+  startIn(later.booking.id, 3 * 86_400);
   const { client } = await apiSignIn(server.url, { ...patient, recoveryCode: patient.codes[2] });
   const soon = await client.booking(booking.id);
+  const notYet = await client.booking(later.booking.id);
   await client.logout();
 
   const { context, page } = await openPortal();
@@ -155,10 +158,10 @@ test("receptionist: the schedule by day and week with names and check-in; no not
   await row.getByText(/^Checked in \d\d:\d\d$/).waitFor({ timeout: 15_000 });
   assert.equal(await row.getAttribute("data-status"), "checked-in");
   // A booking days ahead cannot be checked in yet: said inline.
-  await goToDay(page, later.booking.start);
+  await goToDay(page, notYet.start);
   const laterRow = page.locator(`li.schedule-row[data-booking="${later.booking.id}"]`);
   await laterRow.getByRole("button", { name: "Check in" }).click();
-  await laterRow.getByRole("alert").waitFor({ timeout: 15_000 });
+  await laterRow.getByRole("alert").filter({ hasText: /\S/ }).waitFor({ timeout: 15_000 });
   assert.equal(await laterRow.getAttribute("data-status"), "active");
 
   // The week view lists the same bookings.

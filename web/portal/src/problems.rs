@@ -45,6 +45,20 @@ pub fn message(error: &ClientError) -> String {
         }
         Some("not-denied") => "A statement of disagreement can only follow a denial.",
         Some("disagreement-filed") => "You have already filed a statement for this request.",
+        Some("check-in-not-open") => "Check-in opens 24 hours before the booking starts.",
+        Some("check-in-closed") => "This booking has ended, so it can no longer be checked in.",
+        Some("already-checked-in") => "This patient is already checked in. Reload the schedule to see it.",
+        Some("invalid-invitation") => {
+            "That invitation code does not work: it may be mistyped, used, revoked or expired, or for another email. Ask your clinic's admin for a new one."
+        }
+        Some("last-admin") => "The clinic needs at least one admin: make someone else an admin first.",
+        Some("restriction-exists") => "That request was already sent. Reload the page to see it.",
+        Some("restriction-not-pending") => "This request was already decided or withdrawn. Reload the page to see it.",
+        Some("restriction-closed") => "This request can no longer be withdrawn. Reload the page to see it.",
+        Some("no-clinic-key") => "The clinic has not set up its encryption key yet. Call the clinic.",
+        Some("wrong-recipients") => {
+            "Your text was not encrypted for the clinic's current key. Reload the page and send it again."
+        }
         Some("rate-limited") => {
             return match problem.retry_after {
                 Some(seconds) => format!("Too many requests. Wait {seconds} seconds, then try again."),
