@@ -1,6 +1,7 @@
-//! `cargo xtask bench`: seal/open timings natively and as wasm in Node, and the wasm size.
-//! Prints a table and writes `target/bench/report.json`. Not a test: nothing here asserts
-//! on time, so a slow machine never fails a build.
+//! `cargo xtask bench`: seal/open timings natively and as wasm in Node, and the wasm size;
+//! the server under load (`bench_server`); the portal's first-load size and sign-in time in
+//! headless Chromium (`bench_portal`). Prints tables and writes `target/bench/report.json`.
+//! Not a test: nothing here asserts on time or size, so a slow machine never fails a build.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,13 +32,14 @@ const WASM_PROFILES: &[(&str, &str)] = &[("wasm-release", "--profile=wasm-releas
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let parts = match args {
-        [] => (true, true),
-        [flag, only] if flag == "--only" && only == "envelope" => (true, false),
-        [flag, only] if flag == "--only" && only == "server" => (false, true),
-        _ => {
-            eprintln!("xtask bench: expected no options or `--only envelope|server`, not `{}`", args.join(" "));
-            return ExitCode::from(2);
-        }
+        [] => Parts { envelope: true, server: true, portal: true },
+        [flag, only] if flag == "--only" => match only.as_str() {
+            "envelope" => Parts { envelope: true, server: false, portal: false },
+            "server" => Parts { envelope: false, server: true, portal: false },
+            "portal" => Parts { envelope: false, server: false, portal: true },
+            _ => return usage(args),
+        },
+        _ => return usage(args),
     };
     match run(root, parts) {
         Ok(()) => ExitCode::SUCCESS,
@@ -49,24 +51,44 @@ pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     }
 }
 
-fn run(root: &Path, (envelope, server): (bool, bool)) -> Result<(), Failure> {
+/// Which parts of the benchmark to run.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    envelope: bool,
+    server: bool,
+    portal: bool,
+}
+
+fn usage(args: &[String]) -> ExitCode {
+    eprintln!("xtask bench: expected no options or `--only envelope|server|portal`, not `{}`", args.join(" "));
+    ExitCode::from(2)
+}
+
+fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
     let target_dir = target_dir(root)?;
     let out = target_dir.join("bench");
     create_dir(&out)?;
     let mut report = json!({});
-    if envelope {
+    if parts.envelope {
         report = envelope_bench(root, &target_dir, &out)?;
     }
-    if server {
+    if parts.server {
         println!("==> server (wrk over loopback)");
         report["server"] = crate::bench_server::run(root, &out)?;
     }
+    if parts.portal {
+        println!("==> portal (first-load size; sign-in in headless Chromium)");
+        report["portal"] = crate::bench_portal::run(root, &out)?;
+    }
     println!();
-    if envelope {
+    if parts.envelope {
         print_table(&report);
     }
-    if server {
+    if parts.server {
         crate::bench_server::print(&report["server"]);
+    }
+    if parts.portal {
+        crate::bench_portal::print(&report["portal"]);
     }
     let path = out.join("report.json");
     let text = serde_json::to_string_pretty(&report)
@@ -323,7 +345,7 @@ fn num(value: &Value) -> String {
     value.as_f64().map_or_else(|| "?".to_owned(), |v| format!("{v:.1}"))
 }
 
-fn parse_json(stdout: &str, source: &str) -> Result<Value, Failure> {
+pub(crate) fn parse_json(stdout: &str, source: &str) -> Result<Value, Failure> {
     // The JSON is the last line: anything before it is incidental output.
     let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
     serde_json::from_str(line).map_err(|e| {

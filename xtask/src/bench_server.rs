@@ -25,7 +25,7 @@ const SLOTS: u32 = 60_000;
 const LISTED: u32 = 20;
 
 /// A child process killed when dropped, so no server outlives a failed run.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -36,7 +36,7 @@ impl Drop for Running {
 
 /// Starts `program args` and waits for its `listening on http://ADDR` line; returns the
 /// process and the base URL.
-fn start(program: &Path, args: &[&str], dir: &Path) -> Result<(Running, String), Failure> {
+pub(crate) fn start(program: &Path, args: &[&str], dir: &Path) -> Result<(Running, String), Failure> {
     let name = program.file_name().map_or_else(|| program.display().to_string(), |n| n.to_string_lossy().into_owned());
     let child = Command::new(program)
         .args(args)
@@ -92,29 +92,46 @@ fn wrk(root: &Path, script: &str, url: &str, data: &Path, script_args: &[&str]) 
     Ok(result)
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Builds `packages` with the release profile and returns the executables named `names`, in
+/// that order. The bench set-up crates share bizing-server's dependencies and features, so
+/// building either next to the server reuses the same artifacts.
+pub(crate) fn release_executables<const N: usize>(
+    root: &Path,
+    packages: &[&str],
+    names: [&str; N],
+) -> Result<[PathBuf; N], Failure> {
+    let stdout = Cmd::cargo(root)
+        .args(["build", "--release", "--locked", "--message-format=json-render-diagnostics"])
+        .args(packages.iter().flat_map(|p| ["-p", p]))
+        .hint("see the compiler errors above")
+        .output()?;
+    let messages: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect();
+    let executables = names
+        .iter()
+        .map(|name| {
+            messages
+                .iter()
+                .find(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == *name)
+                .and_then(|m| m["executable"].as_str().map(PathBuf::from))
+                .ok_or_else(|| Failure::new(format!("cargo built no {name} executable"), "this is a bug in xtask"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    executables.try_into().map_err(|_| Failure::new("cargo named the wrong executables", "this is a bug in xtask"))
 }
 
 /// Runs the server benchmark; returns its part of the report.
 pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
     setup::debian_packages(root, &[("/usr/bin/wrk", "wrk")])?;
-    let stdout = Cmd::cargo(root)
-        .args(["build", "--release", "--locked", "-p", "bizing-server", "-p", "bizing-bench-server"])
-        .args(["--message-format=json-render-diagnostics"])
-        .hint("see the compiler errors above")
-        .output()?;
-    let executable = |name: &str| -> Result<PathBuf, Failure> {
-        stdout
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
-            .and_then(|m| m["executable"].as_str().map(PathBuf::from))
-            .ok_or_else(|| Failure::new(format!("cargo built no {name} executable"), "this is a bug in xtask"))
-    };
-    let (server_bin, setup_bin, trivial_bin) =
-        (executable("bizing-server")?, executable("bench-server-setup")?, executable("bench-trivial")?);
+    let [server_bin, setup_bin, trivial_bin] = release_executables(
+        root,
+        &["bizing-server", "bizing-bench-server"],
+        ["bizing-server", "bench-server-setup", "bench-trivial"],
+    )?;
 
     let dir = out.join("server");
     let _ = std::fs::remove_dir_all(&dir);

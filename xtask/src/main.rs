@@ -1,13 +1,15 @@
 //! `cargo xtask`: the project's one entry point for setup, the npm package build, tests,
 //! benchmarks and the demo.
 //!
-//! Plain std plus `serde_json`, so it builds in seconds on a fresh machine and every step is
-//! a command printed before it runs, which a developer can copy and run alone.
+//! Plain std plus `serde_json` (and `flate2` for the benchmark's gzip sizes), so it builds in
+//! seconds on a fresh machine and every step is a command printed before it runs, which a
+//! developer can copy and run alone.
 
 // Printing progress and results is what this program is for.
 #![allow(clippy::print_stdout, reason = "xtask is a CLI; stdout is its interface")]
 
 mod bench;
+mod bench_portal;
 mod bench_server;
 mod build;
 mod cmd;
@@ -28,10 +30,13 @@ commands:
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
                                    npm-package browser portal interop
-  bench [--only envelope|server]   time seal/open natively and as wasm in Node, measure the
-                                   wasm size, and load the server with wrk (booking create
-                                   and list vs a trivial axum handler); writes
-                                   target/bench/report.json
+  bench [--only envelope|server|portal]
+                                   time seal/open natively and as wasm in Node, measure the
+                                   wasm size, load the server with wrk (booking create and
+                                   list vs a trivial axum handler), and measure the portal's
+                                   gzipped first load (goal: 300 KB) and its sign-in to an
+                                   interactive bookings page with 200 notes in headless
+                                   Chromium; writes target/bench/report.json
   demo                             build the portal and start the reference server with a
                                    demo clinic on http://127.0.0.1:8080 (portal at /portal/)
                                    and print the demo accounts

@@ -1,0 +1,317 @@
+//! Prepares the portal benchmark's data: a database with the demo clinic and patients made
+//! through the real API (in process, as the SDK would: keys and password-derived keys made
+//! client-side with the production KDF profile, TOTP confirmed, the notice acknowledged if the
+//! clinic has one), each with the same number of bookings whose notes are sealed to the clinic
+//! key and to that patient's key, so the bookings page has to open every one of them.
+//!
+//! Several identical patients rather than one: each browser round signs a different one in,
+//! so no round waits for a fresh TOTP step (the server accepts each step once per user).
+//!
+//! Usage: `bench-portal-setup --database sqlite://PATH --master-key-file PATH --out FILE
+//! [--patients N] [--bookings N]`. Writes FILE (JSON: the patients' emails, passwords, TOTP
+//! secrets and the note) for `bench/portal/portal.mjs`, and prints a one-line JSON summary.
+//! `bizing-server` then serves the same database and key. Modelled on bench/server's set-up.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use bizing_core::api::{
+    ClinicKeyInfo, CreateBookingRequest, MAX_SLOT_DAYS, NOTE_FIELD, NOTE_SCHEMA_VERSION, NppStatus, RecoverySlot,
+    RegisterRequest, SlotsResponse,
+};
+use bizing_core::{
+    Context, Envelope, KdfParams, KdfProfile, KeyPair, PublicKey, RecoveryCode, SealOptions, Totp, derive_password_keys,
+};
+use bizing_server::clock::SystemClock;
+use bizing_server::demo::{self, DEMO_TENANT};
+use bizing_server::ratelimit::RateLimits;
+use bizing_server::store::Store;
+use bizing_server::vault::MasterKey;
+use bizing_server::{AppState, Config, app};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A patient's note of a few sentences (256 bytes), as the widget's note field invites.
+const NOTE: &str = "Follow-up for lower back pain after the fall in March. Ibuprofen 400 mg helps for a few \
+                    hours; worse when sitting for long. Would like to discuss physiotherapy and whether an \
+                    MRI is needed. Allergic to penicillin. My daughter may come with me to translate.";
+
+struct Args {
+    database: String,
+    master_key_file: PathBuf,
+    out: PathBuf,
+    patients: usize,
+    bookings: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        database: String::new(),
+        master_key_file: PathBuf::new(),
+        out: PathBuf::new(),
+        patients: 5,
+        bookings: 200,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--database" => args.database = value("--database")?,
+            "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
+            "--out" => args.out = PathBuf::from(value("--out")?),
+            "--patients" => args.patients = value("--patients")?.parse().map_err(|e| format!("--patients: {e}"))?,
+            "--bookings" => args.bookings = value("--bookings")?.parse().map_err(|e| format!("--bookings: {e}"))?,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if args.database.is_empty() || args.master_key_file.as_os_str().is_empty() || args.out.as_os_str().is_empty() {
+        return Err("usage: bench-portal-setup --database URL --master-key-file PATH --out FILE \
+                    [--patients N] [--bookings N]"
+            .into());
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench-portal-setup: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The app in process, answering like the server over a socket.
+struct Api(Router);
+
+struct Reply {
+    cookie: Option<String>,
+    json: Value,
+}
+
+impl Api {
+    /// One request; fails unless the answer has status `expected`.
+    async fn expect(
+        &self,
+        expected: StatusCode,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, String> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match body {
+            Some(json) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let req = req.body(body).map_err(|e| e.to_string())?;
+        let res = self.0.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        if status != expected {
+            return Err(format!("{method} {path}: {status} (expected {expected}): {json}"));
+        }
+        Ok(Reply { cookie, json })
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(reply: Reply, what: &str) -> Result<T, String> {
+    serde_json::from_value(reply.json).map_err(|e| format!("{what}: {e}"))
+}
+
+/// A patient who can sign in to the portal.
+struct Patient {
+    email: String,
+    password: String,
+    totp_secret: String,
+    /// Unix seconds when the TOTP code confirming enrollment was made: that step is used.
+    totp_confirmed_at: u64,
+    cookie: String,
+    keys: KeyPair,
+}
+
+/// A patient signed up as the SDK does it, with the KDF profile real accounts get (the
+/// portal's password step runs it in the page).
+async fn sign_up(api: &Api, number: usize) -> Result<Patient, String> {
+    let email = format!("bench-patient-{number}@example.test");
+    let password = format!("bench password of patient {number}");
+    let params = KdfParams::generate(KdfProfile::Interactive).map_err(|e| e.to_string())?;
+    let keys = KeyPair::generate().map_err(|e| e.to_string())?;
+    let codes = RecoveryCode::generate(10).map_err(|e| e.to_string())?;
+    let derived = derive_password_keys(&password, &params).map_err(|e| e.to_string())?;
+    let recovery = codes
+        .iter()
+        .map(|c| {
+            Ok(RecoverySlot {
+                code_hash: c.hash().to_string(),
+                wrapped_private_key: keys.wrap_with_recovery_code(c).map_err(|e| e.to_string())?.to_string(),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let register = RegisterRequest {
+        tenant_id: DEMO_TENANT.into(),
+        email: email.clone(),
+        name: format!("Bench Patient {number}"),
+        kdf_params: params.to_string(),
+        auth_key: derived.auth_key.to_base64url().to_string(),
+        public_key: Base64UrlUnpadded::encode_string(&keys.public_key().to_sec1()),
+        wrapped_private_key: keys.wrap_with_password(&derived.wrap_key).map_err(|e| e.to_string())?.to_string(),
+        recovery,
+        invitation: None,
+    };
+    let body = serde_json::to_value(register).map_err(|e| e.to_string())?;
+    let reply = api.expect(StatusCode::CREATED, "POST", "/api/auth/register", Some(body), None).await?;
+    let cookie = reply.cookie.ok_or("registration set no session cookie")?;
+    let enrolled = api.expect(StatusCode::OK, "POST", "/api/auth/totp/enroll", None, Some(&cookie)).await?;
+    let uri = enrolled.json["uri"].as_str().ok_or("enrollment returned no otpauth URI")?;
+    let totp = Totp::from_uri(uri).map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs();
+    let code = json!({ "code": totp.code_at(now) });
+    api.expect(StatusCode::NO_CONTENT, "POST", "/api/auth/totp/confirm", Some(code), Some(&cookie)).await?;
+    let status: NppStatus =
+        decode(api.expect(StatusCode::OK, "GET", "/api/npp/status", None, Some(&cookie)).await?, "npp status")?;
+    if let (true, Some(hash)) = (status.needs_acknowledgment, status.current_hash) {
+        let ack = json!({ "versionHash": hash, "channel": "portal" });
+        api.expect(StatusCode::NO_CONTENT, "POST", "/api/npp/ack", Some(ack), Some(&cookie)).await?;
+    }
+    Ok(Patient {
+        email,
+        password,
+        totp_secret: totp.secret().to_base32().to_string(),
+        totp_confirmed_at: now,
+        cookie,
+        keys,
+    })
+}
+
+/// The note for booking `id`, sealed to the clinic key and the patient's key.
+fn seal_note(id: &str, clinic: &PublicKey, patient: &KeyPair) -> Result<String, String> {
+    let context = Context::new(DEMO_TENANT, id, NOTE_FIELD, NOTE_SCHEMA_VERSION);
+    let recipients = [clinic.clone(), patient.public_key().clone()];
+    Ok(Envelope::seal(NOTE.as_bytes(), &context, &recipients, SealOptions::default())
+        .map_err(|e| e.to_string())?
+        .to_string())
+}
+
+/// Free slots of `service`, 60 days at a time from tomorrow on, until there are `wanted`.
+async fn free_slots(api: &Api, service: &str, wanted: usize) -> Result<Vec<(String, String)>, String> {
+    let mut slots = Vec::new();
+    let mut from = None::<String>;
+    while slots.len() < wanted {
+        let mut path = format!("/api/clinics/{DEMO_TENANT}/slots?service={service}&days={MAX_SLOT_DAYS}");
+        if let Some(from) = &from {
+            path.push_str(&format!("&from={from}"));
+        }
+        let page: SlotsResponse = decode(api.expect(StatusCode::OK, "GET", &path, None, None).await?, "slots")?;
+        let last = page.slots.last().ok_or("no free slots in 60 days")?;
+        // The next window starts the day after the last slot (start is RFC 3339 in UTC, and
+        // the clinic's days end before midnight UTC in its time zone, so the date is safe).
+        let next = day_after(&last.start)?;
+        slots.extend(page.slots.into_iter().map(|s| (s.start, s.provider_id)));
+        from = Some(next);
+    }
+    slots.truncate(wanted);
+    Ok(slots)
+}
+
+async fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
+    let master = MasterKey::load_or_create(&args.master_key_file).map_err(|e| e.to_string())?;
+    let limits = RateLimits { standard: 1 << 40, phi_read: 1 << 40, export: 1 << 40 };
+    let config = Config { rate_limits: limits, ..Config::default() };
+    let state = AppState::new(store, master, Arc::new(SystemClock), config).map_err(|e| e.to_string())?;
+    demo::seed(&state, KdfProfile::InsecureFastForTests).await.map_err(|e| e.to_string())?;
+    let api = Api(app(state));
+
+    let path = format!("/api/clinics/{DEMO_TENANT}/clinic-key");
+    let info: ClinicKeyInfo = decode(api.expect(StatusCode::OK, "GET", &path, None, None).await?, "clinic key")?;
+    let sec1 = Base64UrlUnpadded::decode_vec(&info.public_key).map_err(|e| e.to_string())?;
+    let clinic = PublicKey::from_sec1(&sec1)
+        .and_then(|k| k.with_version(info.version))
+        .map_err(|e| format!("clinic key: {e}"))?;
+
+    // The shortest service packs the most bookings into the demo provider's week.
+    let services =
+        api.expect(StatusCode::OK, "GET", &format!("/api/clinics/{DEMO_TENANT}/services"), None, None).await?;
+    let service = services.json["services"]
+        .as_array()
+        .and_then(|all| all.iter().min_by_key(|s| s["durationMinutes"].as_i64().unwrap_or(i64::MAX)))
+        .and_then(|s| s["id"].as_str())
+        .ok_or("the demo clinic lists no services")?
+        .to_owned();
+    let mut slots = free_slots(&api, &service, args.patients * args.bookings).await?.into_iter();
+
+    let mut patients = Vec::new();
+    let mut envelope_bytes = 0;
+    for number in 1..=args.patients {
+        let patient = sign_up(&api, number).await?;
+        for i in 0..args.bookings {
+            let (start, provider) = slots.next().ok_or("ran out of free slots")?;
+            let serial = u128::try_from(number * 1_000_000 + i).map_err(|e| e.to_string())?;
+            let id = Base64UrlUnpadded::encode_string(&serial.to_be_bytes());
+            let note = seal_note(&id, &clinic, &patient.keys)?;
+            envelope_bytes = note.len();
+            let request = CreateBookingRequest {
+                id: Some(id),
+                provider_id: provider,
+                service_id: service.clone(),
+                start,
+                note: Some(note),
+            };
+            let body = serde_json::to_value(request).map_err(|e| e.to_string())?;
+            api.expect(StatusCode::CREATED, "POST", "/api/bookings", Some(body), Some(&patient.cookie)).await?;
+        }
+        patients.push(json!({
+            "email": patient.email,
+            "password": patient.password,
+            "totpSecret": patient.totp_secret,
+            "totpConfirmedAt": patient.totp_confirmed_at,
+        }));
+    }
+
+    let data = json!({ "tenant": DEMO_TENANT, "bookings": args.bookings, "note": NOTE, "patients": patients });
+    let text = serde_json::to_string_pretty(&data).map_err(|e| e.to_string())?;
+    std::fs::write(&args.out, text + "\n").map_err(|e| format!("{}: {e}", args.out.display()))?;
+    #[allow(clippy::print_stdout, reason = "the one summary line xtask shows")]
+    {
+        println!(
+            "{}",
+            json!({
+                "patients": args.patients,
+                "bookings_each": args.bookings,
+                "note_bytes": NOTE.len(),
+                "envelope_bytes": envelope_bytes,
+            })
+        );
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` of the day after the UTC date of an RFC 3339 time.
+fn day_after(rfc3339: &str) -> Result<String, String> {
+    let at: jiff::Timestamp = rfc3339.parse().map_err(|e| format!("{rfc3339}: {e}"))?;
+    let next = at.to_zoned(jiff::tz::TimeZone::UTC).date().tomorrow().map_err(|e| e.to_string())?;
+    Ok(next.to_string())
+}
