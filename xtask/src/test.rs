@@ -198,12 +198,23 @@ fn browser(root: &Path) -> Result<(), Failure> {
         .run()
 }
 
-/// The patient portal end to end: builds the portal (`cargo xtask build-portal`), the npm
-/// package (the tests book "through the API" with it from Node) and `bizing-server`, then
-/// runs tests/portal in headless Chromium against `bizing-server --demo --static` on a free
-/// port with a fresh database (the tests start it).
+/// The patient portal end to end: builds the portal (`cargo xtask build-portal`) and checks
+/// its first load against the size budget, builds the npm package (the tests book "through
+/// the API" with it from Node) and `bizing-server`, then runs tests/portal in headless
+/// Chromium against `bizing-server --demo --static` on a free port with a fresh database
+/// (the tests start it).
 fn portal(root: &Path) -> Result<(), Failure> {
-    let web_root = build::portal(root)?;
+    let (web_root, first_load) = build::portal_sized(root)?;
+    if first_load > build::PORTAL_BUDGET_GZIP {
+        return Err(Failure::new(
+            format!(
+                "the portal's first load is {first_load} bytes gzipped, over its budget of {} bytes",
+                build::PORTAL_BUDGET_GZIP
+            ),
+            "find what grew with twiggy (`twiggy top`/`twiggy dominators` on the wasm built with names \
+             kept) and see \"Size\" in ARCHITECTURE.md for what keeps the portal small",
+        ));
+    }
     build::run(root)?;
     let out = Cmd::cargo(root)
         .args([
