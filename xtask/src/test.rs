@@ -106,8 +106,15 @@ fn clippy(root: &Path) -> Result<(), Failure> {
     // The wasm32 build compiles different cfg branches (getrandom backend, wasm-bindgen
     // exports), which the host run above never sees.
     Cmd::cargo(root)
-        .args(["clippy", "-p", "bizing-core", "-p", "bizing-bench"])
+        .args(["clippy", "-p", "bizing-core", "-p", "bizing-bench", "-p", "bizing-sdk"])
         .args(["--target", "wasm32-unknown-unknown", "--lib", "--locked", "--", "-D", "warnings"])
+        .hint(hint)
+        .run()?;
+    // The SDK as the web apps build it, without its `js` feature: a JavaScript item missing
+    // its `#[cfg(feature = "js")]` fails here (the workspace runs above unify the feature on).
+    Cmd::cargo(root)
+        .args(["clippy", "-p", "bizing-sdk", "-p", "bizing-portal", "-p", "bizing-portal-qr", "--no-default-features"])
+        .args(["--target", "wasm32-unknown-unknown", "--locked", "--", "-D", "warnings"])
         .hint(hint)
         .run()
 }
