@@ -102,6 +102,9 @@ pub(crate) fn run(root: &Path) -> Result<(), Failure> {
 const WEB_DIR: &str = "web";
 /// The portal's static sources: `index.html`, `start.js` and `portal.css` templates.
 const PORTAL_STATIC: &str = "web/portal/static";
+/// The goal for the portal's first load (`index.html`, CSS, `start.js`, glue, wasm), gzipped
+/// (level 9), in bytes: printed next to the size (`cargo xtask bench --only portal` reports it).
+pub(crate) const PORTAL_BUDGET_GZIP: u64 = 300_000;
 
 pub(crate) fn portal_main(root: &Path) -> ExitCode {
     match portal(root) {
@@ -122,18 +125,25 @@ pub(crate) fn portal_main(root: &Path) -> ExitCode {
 /// `--target web` glue, `wasm-opt -Oz`, then every file a browser caches renamed with a hash
 /// of its content (`portal-<hash>.wasm`, ...), so the server can cache them for a year, and an
 /// `index.html` (revalidated on every load) that names them. No inline script or style: the
-/// server's CSP forbids both.
+/// server's CSP forbids both. The QR code module (`web/portal-qr`, `qr-<hash>.js` and
+/// `.wasm`) is built the same way; `start.js` loads it only when the portal asks for it, so
+/// it is not part of the first load.
 pub(crate) fn portal(root: &Path) -> Result<PathBuf, Failure> {
+    portal_sized(root).map(|(web_root, _)| web_root)
+}
+
+/// [`portal`], also returning the first load's gzipped size in bytes.
+pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     setup::wasm_target(root)?;
     setup::wasm_bindgen_cli(root)?;
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
     Cmd::cargo(root)
-        .args(["build", "-p", "bizing-portal", "--bin", "bizing-portal", "--target", WASM_TARGET])
-        .args(["--profile", PROFILE, "--locked"])
+        .args(["build", "-p", "bizing-portal", "--bin", "bizing-portal", "-p", "bizing-portal-qr", "--lib"])
+        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
         .hint("see the compiler errors above; `cargo check -p bizing-portal --target wasm32-unknown-unknown` is faster")
         .run()?;
     let target = target_dir(root)?;
-    let wasm = target.join(WASM_TARGET).join(PROFILE).join("bizing-portal.wasm");
+    let built = target.join(WASM_TARGET).join(PROFILE);
     let web_root = target.join(WEB_DIR);
     let staging = web_root.join(".portal-bindgen");
     let out = web_root.join("portal");
@@ -142,63 +152,78 @@ pub(crate) fn portal(root: &Path) -> Result<PathBuf, Failure> {
             std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
         }
     }
-    Cmd::new(root, "wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--omit-default-module-path", "--out-name", "portal"])
-        .arg("--out-dir")
-        .arg(&staging)
-        .arg(&wasm)
-        .hint("run `cargo xtask test --only setup` to install the wasm-bindgen CLI matching Cargo.lock")
-        .run()?;
-    let bindgen_wasm = staging.join("portal_bg.wasm");
-    let optimised = staging.join("portal_bg.opt.wasm");
-    Cmd::new(root, &tool(root, "wasm-opt").to_string_lossy())
-        .arg("-Oz")
-        .args(WASM_FEATURES.iter().copied())
-        .args(["--strip-debug", "--strip-producers"])
-        .arg(&bindgen_wasm)
-        .arg("-o")
-        .arg(&optimised)
-        .hint("if wasm-opt rejects a feature, add its --enable flag to WASM_FEATURES in xtask/src/build.rs")
-        .run()?;
+    let (portal_wasm, portal_glue) = bind_and_optimise(root, &built.join("bizing-portal.wasm"), &staging, "portal")?;
+    let (qr_wasm, qr_glue) = bind_and_optimise(root, &built.join("bizing_portal_qr.wasm"), &staging, "qr")?;
 
     std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
     let read = |path: &Path| std::fs::read(path).map_err(|e| io_failure("read", path, &e));
     let read_text = |path: &Path| std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e));
-    let write = |name: &str, bytes: &[u8]| {
-        let path = out.join(name);
-        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))
+    // Writes `bytes` as `stem-<hash>.ext` and returns that name.
+    let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| {
+        let name = hashed_name(stem, ext, bytes);
+        let path = out.join(&name);
+        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))?;
+        Ok::<_, Failure>(name)
     };
     let sources = root.join(PORTAL_STATIC);
-    let wasm_name = hashed_name("portal", "wasm", &read(&optimised)?);
-    write(&wasm_name, &read(&optimised)?)?;
-    let glue = read(&staging.join("portal.js"))?;
-    let glue_name = hashed_name("portal", "js", &glue);
-    write(&glue_name, &glue)?;
+    let wasm_name = write_hashed("portal", "wasm", &read(&portal_wasm)?)?;
+    let glue_name = write_hashed("portal", "js", &read(&portal_glue)?)?;
+    let qr_wasm_name = write_hashed("qr", "wasm", &read(&qr_wasm)?)?;
+    let qr_glue_name = write_hashed("qr", "js", &read(&qr_glue)?)?;
     // wasm-bindgen's inline JavaScript snippets, imported by the glue by path.
     let snippets = staging.join("snippets");
     if snippets.is_dir() {
         copy_tree(&snippets, &out.join("snippets"))?;
     }
-    let start = read_text(&sources.join("start.js"))?.replace("{{GLUE}}", &glue_name).replace("{{WASM}}", &wasm_name);
-    let start_name = hashed_name("start", "js", start.as_bytes());
-    write(&start_name, start.as_bytes())?;
-    let css = read(&sources.join("portal.css"))?;
-    let css_name = hashed_name("portal", "css", &css);
-    write(&css_name, &css)?;
+    let start = read_text(&sources.join("start.js"))?
+        .replace("{{GLUE}}", &glue_name)
+        .replace("{{WASM}}", &wasm_name)
+        .replace("{{QR_GLUE}}", &qr_glue_name)
+        .replace("{{QR_WASM}}", &qr_wasm_name);
+    let start_name = write_hashed("start", "js", start.as_bytes())?;
+    let css_name = write_hashed("portal", "css", &read(&sources.join("portal.css"))?)?;
     let index = read_text(&sources.join("index.html"))?.replace("{{CSS}}", &css_name).replace("{{START}}", &start_name);
-    write("index.html", index.as_bytes())?;
+    let index_path = out.join("index.html");
+    std::fs::write(&index_path, index.as_bytes()).map_err(|e| io_failure("write", &index_path, &e))?;
     std::fs::remove_dir_all(&staging).map_err(|e| io_failure("remove", &staging, &e))?;
 
-    let first_load: Vec<PathBuf> =
-        ["index.html", &css_name, &start_name, &glue_name, &wasm_name].iter().map(|name| out.join(name)).collect();
-    let (raw, gz) = gzip_sizes(root, &first_load)?;
+    let files = |names: &[&String]| -> Vec<PathBuf> { names.iter().map(|name| out.join(name)).collect() };
+    let index_name = "index.html".to_owned();
+    let (raw, gz) = gzip_sizes(root, &files(&[&index_name, &css_name, &start_name, &glue_name, &wasm_name]))?;
+    let (qr_raw, qr_gz) = gzip_sizes(root, &files(&[&qr_glue_name, &qr_wasm_name]))?;
     println!(
-        "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {})",
+        "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {} = {gz} bytes, goal {PORTAL_BUDGET_GZIP}); \
+         QR module on demand {} (gzip {})",
         out.strip_prefix(root).unwrap_or(&out).display(),
         kib(raw),
-        kib(gz)
+        kib(gz),
+        kib(qr_raw),
+        kib(qr_gz)
     );
-    Ok(web_root)
+    Ok((web_root, gz))
+}
+
+/// wasm-bindgen's `--target web` glue for `wasm` (as `<name>.js`, in `staging`), then
+/// `wasm-opt -Oz`; returns the optimised wasm and the glue.
+fn bind_and_optimise(root: &Path, wasm: &Path, staging: &Path, name: &str) -> Result<(PathBuf, PathBuf), Failure> {
+    Cmd::new(root, "wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--omit-default-module-path", "--out-name", name])
+        .arg("--out-dir")
+        .arg(staging)
+        .arg(wasm)
+        .hint("run `cargo xtask test --only setup` to install the wasm-bindgen CLI matching Cargo.lock")
+        .run()?;
+    let optimised = staging.join(format!("{name}_bg.opt.wasm"));
+    Cmd::new(root, &tool(root, "wasm-opt").to_string_lossy())
+        .arg("-Oz")
+        .args(WASM_FEATURES.iter().copied())
+        .args(["--strip-debug", "--strip-producers"])
+        .arg(staging.join(format!("{name}_bg.wasm")))
+        .arg("-o")
+        .arg(&optimised)
+        .hint("if wasm-opt rejects a feature, add its --enable flag to WASM_FEATURES in xtask/src/build.rs")
+        .run()?;
+    Ok((optimised, staging.join(format!("{name}.js"))))
 }
 
 /// `stem-<16 hex digits of FNV-1a 64>.ext`: a cache-busting name (not a security

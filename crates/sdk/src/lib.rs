@@ -23,13 +23,13 @@
 //!
 //! **Adding an export.** Whatever carries `#[wasm_bindgen]` (a class, an `impl` block, a
 //! `typescript_custom_section`, an `extern "C"` block of TypeScript types) and every helper
-//! only those use gets `#[cfg(feature = "js")]` as its first attribute, at the level of the
-//! whole item: a module (`#[cfg(feature = "js")] mod envelope;` in this file), an `impl`
+//! only those use gets `#[cfg(feature = "js")]`, ahead of any `#[wasm_bindgen]` and at the
+//! level of the whole item: a module (`#[cfg(feature = "js")] mod envelope;` in this file), an `impl`
 //! block (`#[cfg(feature = "js")] #[wasm_bindgen(js_class = BookingClient)] impl
 //! JsBookingClient { ... }` in `client.rs` and `client/admin.rs`), a `const`, a function, or
 //! a `use` of JS-only items. The Rust method it wraps stays ungated, in the same file above
 //! it. `cargo clippy -p bizing-sdk --no-default-features --target wasm32-unknown-unknown`
-//! catches a missed gate.
+//! (part of `cargo xtask test`'s clippy stage) catches a missed gate.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

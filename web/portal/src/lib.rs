@@ -5,6 +5,7 @@
 pub mod format;
 pub mod idle;
 pub mod problems;
+pub mod qr;
 pub mod routes;
 pub mod session;
 

@@ -140,8 +140,8 @@ pub fn end(portal: Portal, why: &str, tell_other_tabs: bool) {
     crate::routes::navigate(Route::SignIn);
     let client = client();
     leptos::task::spawn_local(async move {
-        // The client zeroizes its keys and forgets the session whatever the answer; the
-        // server's own idle limit ends a session this request cannot reach.
+        // The server ends the session (the key is already gone here); its own idle limit
+        // ends a session this request cannot reach.
         let _ = client.logout().await;
     });
 }

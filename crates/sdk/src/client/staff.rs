@@ -1052,13 +1052,24 @@ mod tests {
     }
 
     fn booking(id: &str, note: Option<String>) -> Booking {
-        serde_json::from_value(serde_json::json!({
-            "id": id, "tenantId": TENANT, "patientId": "p", "providerId": "d", "providerName": "Dr. D",
-            "serviceId": "s", "serviceName": "Visit", "start": "2026-01-05T14:00:00Z",
-            "end": "2026-01-05T14:30:00Z", "status": "active", "note": note,
-            "createdAt": "2026-01-01T00:00:00Z", "updatedAt": "2026-01-01T00:00:00Z",
-        }))
-        .unwrap()
+        Booking {
+            id: id.into(),
+            tenant_id: TENANT.into(),
+            patient_id: "p".into(),
+            patient_name: None,
+            provider_id: "d".into(),
+            provider_name: "Dr. D".into(),
+            service_id: "s".into(),
+            service_name: "Visit".into(),
+            start: "2026-01-05T14:00:00Z".into(),
+            end: "2026-01-05T14:30:00Z".into(),
+            status: bizing_core::api::BookingStatus::Active,
+            note,
+            checked_in_at: None,
+            confidential_contact: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        }
     }
 
     #[test]

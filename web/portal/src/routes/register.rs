@@ -206,7 +206,8 @@ fn download(codes: &[String]) {
 }
 
 /// Authenticator enrollment for the signed-in (first factor only) account: the QR code made
-/// here from the `otpauth://` URI, the secret as text, and a first code to confirm.
+/// here from the `otpauth://` URI (by the QR module, loaded now), the secret as text, and a
+/// first code to confirm.
 #[component]
 pub fn Enroll(
     /// Called once the code is confirmed (the session then has its second factor).
@@ -214,18 +215,20 @@ pub fn Enroll(
 ) -> impl IntoView {
     let busy = RwSignal::new(Some("Setting up your authenticator…"));
     let error = RwSignal::new(None::<String>);
-    // The secret (for typing in) and the QR code as a data URL; dropped with the page.
-    let secret = RwSignal::new(None::<(String, String)>);
+    // The secret (for typing in) and the QR code as a data URL, if it could be made; dropped
+    // with the page.
+    let secret = RwSignal::new(None::<(String, Option<String>)>);
     let code = NodeRef::<leptos::html::Input>::new();
 
     leptos::task::spawn_local(async move {
         let result = session::client().enroll_totp().await;
-        busy.set(None);
+        if result.is_err() {
+            busy.set(None);
+        }
         match result {
             Ok(enrollment) => {
-                let qr = bizing_core::totp::qr_svg(&enrollment.uri)
-                    .map(|svg| format!("data:image/svg+xml,{}", String::from(js_sys::encode_uri_component(&svg))))
-                    .unwrap_or_default();
+                let qr = crate::qr::data_url(&enrollment.uri).await;
+                busy.set(None);
                 let grouped = enrollment
                     .secret
                     .as_bytes()
@@ -272,7 +275,14 @@ pub fn Enroll(
         <p>"Scan this code with an authenticator app (such as Google Authenticator, Authy or 1Password), or type the key below into it."</p>
         {move || secret.get().map(|(grouped, qr)| view! {
             <div class="enroll">
-                <img class="qr" src=qr width="232" height="232" alt="QR code to add the portal to your authenticator app" />
+                {match qr {
+                    Some(qr) => view! {
+                        <img class="qr" src=qr width="232" height="232" alt="QR code to add the portal to your authenticator app" />
+                    }.into_any(),
+                    None => view! {
+                        <p class="hint">"The QR code could not be shown on this device: enter the key instead."</p>
+                    }.into_any(),
+                }}
                 <div>
                     <p id="totp-secret-label">"Or enter this key:"</p>
                     <p><code class="secret" id="totp-secret">{grouped}</code></p>
