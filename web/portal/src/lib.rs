@@ -86,9 +86,15 @@ pub fn mount() {
 /// Lets the browser paint (a progress message, say) before wasm blocks the main thread with
 /// Argon2id or a run of decryptions.
 pub async fn paint() {
+    wait_ms(30).await;
+}
+
+/// Gives the event loop back for at least `ms` milliseconds (0: just one turn, which lets
+/// the browser render and handle input between two slices of work).
+pub async fn wait_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

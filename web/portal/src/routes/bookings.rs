@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::routes::manage::{BookingActions, CorrectionList, focus_later, open_text};
 use crate::routes::sign_in::ErrorAndProgress;
-use crate::{clinic_id, format, paint, portal, problems, session};
+use crate::{clinic_id, format, portal, problems, session, wait_ms};
 
 /// A note's state on this page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,8 +20,13 @@ enum Note {
 /// The message saying what the patient's last change did (focus goes there after it).
 const ANNOUNCE_ID: &str = "bookings-announce";
 
-/// Notes opened between two repaints of the progress bar.
-const NOTES_PER_FRAME: usize = 4;
+/// How long a slice of note opening may hold the main thread (ms) before the page gets it
+/// back to render and answer input.
+const SLICE_MS: f64 = 12.0;
+
+/// How often the list itself is redrawn with the notes opened so far (ms); the progress bar
+/// follows every slice. Redrawing the list re-renders every card, so not after each slice.
+const REDRAW_MS: f64 = 150.0;
 
 /// Opens a booking's note with the session's key pair.
 fn open_note(booking: &Booking) -> Note {
@@ -74,6 +79,8 @@ pub fn Bookings() -> impl IntoView {
         progress.set((0, total));
         bookings.set(Some(rows.clone()));
         let mut done = 0;
+        let mut slice_start = js_sys::Date::now();
+        let mut drawn_at = slice_start;
         for i in 0..rows.len() {
             if rows[i].1 != Note::Sealed {
                 continue;
@@ -84,10 +91,18 @@ pub fn Bookings() -> impl IntoView {
             }
             rows[i].1 = open_note(&rows[i].0);
             done += 1;
-            if done % NOTES_PER_FRAME == 0 || done == total {
+            let now = js_sys::Date::now();
+            if done == total {
                 progress.set((done, total));
                 bookings.set(Some(rows.clone()));
-                paint().await;
+            } else if now - slice_start >= SLICE_MS {
+                progress.set((done, total));
+                if now - drawn_at >= REDRAW_MS {
+                    bookings.set(Some(rows.clone()));
+                    drawn_at = now;
+                }
+                wait_ms(0).await;
+                slice_start = js_sys::Date::now();
             }
         }
     });
