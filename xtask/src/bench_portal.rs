@@ -104,7 +104,9 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
 
 /// The files a first load of the portal fetches, in the order the browser finds them:
 /// `index.html`, then every existing file that it (as `/portal/NAME`) or a script (as
-/// `./NAME`, relative to the script) names. Names are relative to `dir`.
+/// `./NAME`, relative to the script) names, except what a script loads on demand (a
+/// dynamic `import(...)` and what its top-level statement names, such as the QR module).
+/// Names are relative to `dir`.
 fn first_load(dir: &Path) -> Result<Vec<String>, Failure> {
     let mut files = vec!["index.html".to_owned()];
     let mut next = 0;
@@ -117,6 +119,7 @@ fn first_load(dir: &Path) -> Result<Vec<String>, Failure> {
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Failure::new(format!("cannot read {}: {e}", path.display()), "run `cargo xtask build-portal` alone")
         })?;
+        let text = if name.ends_with(".js") { without_dynamic_imports(&text) } else { text };
         let base = name.rsplit_once('/').map_or("", |(parent, _)| parent);
         for reference in quoted(&text) {
             let named = if let Some(rest) = reference.strip_prefix("/portal/") {
@@ -138,6 +141,25 @@ fn first_load(dir: &Path) -> Result<Vec<String>, Failure> {
         ));
     }
     Ok(files)
+}
+
+/// `script` without its on-demand loads: from each `import(` to the end of the top-level
+/// statement holding it (the next line that starts in the first column).
+fn without_dynamic_imports(script: &str) -> String {
+    let mut kept = String::with_capacity(script.len());
+    let mut rest = script;
+    while let Some(at) = rest.find("import(") {
+        kept.push_str(&rest[..at]);
+        let after = &rest[at..];
+        let end = after
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .find(|&i| after[i..].chars().next().is_some_and(|c| !c.is_whitespace()))
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// The contents of every one-line string literal in `text`, in double or single quotes.
@@ -367,9 +389,15 @@ pub(crate) fn print(report: &Value) {
     } else {
         "no Content-Encoding: bizing-server sends them uncompressed, so this is the raw size".to_owned()
     };
-    let same = if browser["decoded_body_bytes"] == total["raw"] { ", the built files' raw total" } else { "" };
+    let same = if browser["encoded_body_bytes"] == total["gzip"] {
+        ", exactly the gzip total above"
+    } else if browser["encoded_body_bytes"] == total["raw"] {
+        ", the built files' raw total"
+    } else {
+        ""
+    };
     println!(
-        "Chromium fetched {} files under /portal/: {} B of bodies{same} ({} B with headers); {encoding}",
+        "Chromium fetched {} files under /portal/: {} B of bodies on the wire{same} ({} B with headers); {encoding}",
         browser["files"].as_array().map_or(0, Vec::len),
         bytes(&browser["encoded_body_bytes"]),
         bytes(&browser["transfer_bytes"]),
@@ -425,11 +453,18 @@ mod tests {
                  <script type=\"module\" src=\"/portal/start-2.js\"></script><a href=\"/elsewhere\">",
             ),
             ("portal-1.css", "body { color: red }"),
-            ("start-2.js", "import init from \"./portal-3.js\";\ninit(new URL('./portal-4.wasm', import.meta.url));"),
+            (
+                "start-2.js",
+                "import init from \"./portal-3.js\";\nlet qr;\nglobalThis.q = () =>\n  (qr ??= import(\"./qr-6.js\")\n    \
+                 .then((m) => m.default(new URL(\"./qr-7.wasm\", import.meta.url))));\n\n\
+                 init(new URL('./portal-4.wasm', import.meta.url));",
+            ),
             ("portal-3.js", "import { f } from './snippets/x/inline0.js'; const s = \"./missing.js\";"),
             ("portal-4.wasm", "\0asm"),
             ("snippets/x/inline0.js", "export function f() { return \"./portal-1.css\"; }"),
             ("unrelated-5.js", ""),
+            ("qr-6.js", ""),
+            ("qr-7.wasm", "\0asm"),
         ];
         for (name, text) in files {
             std::fs::write(dir.join(name), text).unwrap();

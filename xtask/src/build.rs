@@ -189,8 +189,8 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
 
     let files = |names: &[&String]| -> Vec<PathBuf> { names.iter().map(|name| out.join(name)).collect() };
     let index_name = "index.html".to_owned();
-    let (raw, gz) = gzip_sizes(root, &files(&[&index_name, &css_name, &start_name, &glue_name, &wasm_name]))?;
-    let (qr_raw, qr_gz) = gzip_sizes(root, &files(&[&qr_glue_name, &qr_wasm_name]))?;
+    let (raw, gz) = precompress(&files(&[&index_name, &css_name, &start_name, &glue_name, &wasm_name]))?;
+    let (qr_raw, qr_gz) = precompress(&files(&[&qr_glue_name, &qr_wasm_name]))?;
     println!(
         "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {} = {gz} bytes, goal {PORTAL_BUDGET_GZIP}); \
          QR module on demand {} (gzip {})",
@@ -251,14 +251,24 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Raw and gzipped (level 9) total size of `files`, measured with Node's zlib.
-fn gzip_sizes(root: &Path, files: &[PathBuf]) -> Result<(u64, u64), Failure> {
-    let script = "const fs = require('node:fs'), zlib = require('node:zlib'); let raw = 0, gz = 0;\
-                  for (const f of process.argv.slice(1)) { const b = fs.readFileSync(f); raw += b.length; \
-                  gz += zlib.gzipSync(b, { level: 9 }).length; } console.log(raw + ' ' + gz);";
-    let out = Cmd::new(root, "node").args(["-e", script]).args(files).hint("install Node.js 20+").output()?;
-    let mut numbers = out.split_whitespace().map(|n| n.parse::<u64>().unwrap_or_default());
-    Ok((numbers.next().unwrap_or_default(), numbers.next().unwrap_or_default()))
+/// Writes a gzip (level 9) sibling `NAME.gz` of each file, which `bizing-server` sends to
+/// browsers that accept it; returns the files' total size, raw and gzipped.
+fn precompress(files: &[PathBuf]) -> Result<(u64, u64), Failure> {
+    use std::io::Write as _;
+    let (mut raw, mut gz) = (0, 0);
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| io_failure("read", file, &e))?;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zipped =
+            encoder.write_all(&bytes).and_then(|()| encoder.finish()).map_err(|e| io_failure("gzip", file, &e))?;
+        let mut sibling = file.as_os_str().to_owned();
+        sibling.push(".gz");
+        let sibling = PathBuf::from(sibling);
+        std::fs::write(&sibling, &zipped).map_err(|e| io_failure("write", &sibling, &e))?;
+        raw += bytes.len() as u64;
+        gz += zipped.len() as u64;
+    }
+    Ok((raw, gz))
 }
 
 /// Drops the glue's loader declarations (`InitInput`, `initSync`, the default `init`) from

@@ -36,3 +36,42 @@ async fn serves_the_web_apps_with_content_types_and_caching() {
         assert!(!String::from_utf8_lossy(&res.raw).contains("not served"));
     }
 }
+
+#[tokio::test]
+async fn sends_the_precompressed_file_to_a_browser_that_accepts_it() {
+    use std::io::Read;
+
+    let dir = common::tempdir::TempDir::new();
+    let portal = dir.0.join("portal");
+    std::fs::create_dir_all(&portal).unwrap();
+    let wasm: Vec<u8> = b"\0asm\x01\0\0\0".iter().copied().cycle().take(4096).collect();
+    std::fs::write(portal.join("portal-0123abcd4567.wasm"), &wasm).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &wasm).unwrap();
+    std::fs::write(portal.join("portal-0123abcd4567.wasm.gz"), gz.finish().unwrap()).unwrap();
+    let app = TestApp::with_config(Config { static_root: Some(dir.0.clone()), ..Config::default() }).await;
+
+    let request = |accept: Option<&str>| {
+        let mut req = axum::http::Request::builder().uri("/portal/portal-0123abcd4567.wasm");
+        if let Some(accept) = accept {
+            req = req.header(header::ACCEPT_ENCODING, accept);
+        }
+        req.body(axum::body::Body::empty()).unwrap()
+    };
+    let zipped = app.send(request(Some("gzip, deflate, br"))).await;
+    assert_eq!(zipped.status, StatusCode::OK);
+    assert_eq!(zipped.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+    assert_eq!(zipped.headers.get(header::CONTENT_TYPE).unwrap(), "application/wasm");
+    assert_eq!(zipped.headers.get(header::VARY).unwrap(), "accept-encoding");
+    assert_eq!(zipped.headers.get(header::CACHE_CONTROL).unwrap(), "public, max-age=31536000, immutable");
+    assert!(zipped.raw.len() < wasm.len() / 10, "sent compressed");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(zipped.raw.as_slice()).read_to_end(&mut unzipped).unwrap();
+    assert_eq!(unzipped, wasm);
+
+    // A client that does not ask for gzip gets the file as it is.
+    let plain = app.send(request(None)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(plain.raw, wasm);
+}
