@@ -362,13 +362,23 @@ test("admin: invite a provider who joins in the portal, share the clinic key, re
   assert.ok(heldAfter[0].current);
   await joiner.context.close();
 
-  // Removing them asks for confirmation, then calls for a new clinic key; rotating makes it.
+  // Made a receptionist, they may no longer hold the clinic key: the page says to rotate it.
   const member = page.locator(".staff-member", { hasText: email });
+  await member.getByLabel("Role of Noor New").selectOption("receptionist");
+  await withStepUp(
+    page,
+    () => member.getByRole("button", { name: "Change role" }).click(),
+    () => page.getByRole("alert").filter({ hasText: "Rotate the key" }).waitFor({ timeout: 30_000 }),
+    () => member.getByLabel("Role of Noor New").selectOption("receptionist"),
+  );
+  await member.locator(".hint", { hasText: "Receptionist" }).waitFor({ timeout: 15_000 });
+
+  // Removing them asks for confirmation; rotating makes the new clinic key.
   await member.getByRole("button", { name: "Remove" }).click();
   await withStepUp(
     page,
     () => member.getByRole("button", { name: "Confirm: remove Noor New" }).click(),
-    () => page.getByRole("alert").filter({ hasText: "Rotate the key" }).waitFor({ timeout: 30_000 }),
+    () => page.locator(".staff-member", { hasText: email }).waitFor({ state: "detached", timeout: 30_000 }),
     () => member.getByRole("button", { name: "Remove" }).click(),
   );
   await page.getByRole("alert").filter({ hasText: "Rotate the key" }).waitFor({ timeout: 15_000 });
