@@ -9,6 +9,7 @@
 //! opened here with the admin's copy. Changes to staff need a recent second factor
 //! (step-up): the page asks for it when the server does.
 
+use bizing_core::Context;
 use bizing_core::api::{
     Correction, CorrectionStatus, CreateInvitation, DecideRestrictionRequest, Invitation, PublishNpp, Restriction,
     RestrictionDecision, RestrictionKind, RestrictionStatus, StaffAccount, StaffMember, StaffRole, correction_context,
@@ -601,6 +602,38 @@ fn NoticeSection() -> impl IntoView {
     }
 }
 
+/// Fetches a list of patients' requests and opens each one's sealed text (which `sealed`
+/// names, with its context) with the clinic keyring, into `list`.
+fn load_opened<T: Send + Sync + 'static>(
+    c: Console,
+    error: RwSignal<Option<String>>,
+    list: RwSignal<Option<Vec<Opened<T>>>>,
+    fetch: impl Future<Output = Result<Vec<T>, ClientError>> + 'static,
+    sealed: impl Fn(&T) -> (String, Context) + 'static,
+) {
+    leptos::task::spawn_local(async move {
+        let result = async {
+            let items = fetch.await?;
+            let ring = keyring().await?;
+            Ok::<_, KeyringError>(
+                items
+                    .into_iter()
+                    .map(|item| {
+                        let (text, context) = sealed(&item);
+                        let opened = ring.open_note(&text, &context).ok().map(|t| t.as_str().to_owned());
+                        (item, opened)
+                    })
+                    .collect(),
+            )
+        }
+        .await;
+        match result {
+            Ok(items) => list.set(Some(items)),
+            Err(e) => fail_keys(c, error, e),
+        }
+    });
+}
+
 fn correction_state(status: CorrectionStatus) -> &'static str {
     match status {
         CorrectionStatus::Submitted => "Waiting for a decision",
@@ -617,30 +650,9 @@ fn CorrectionsSection() -> impl IntoView {
     let c = console();
     let error = RwSignal::new(None::<String>);
     let list = RwSignal::new(None::<Vec<Opened<Correction>>>);
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let corrections = session::client().corrections().await?.corrections;
-                let ring = keyring().await?;
-                Ok::<_, KeyringError>(
-                    corrections
-                        .into_iter()
-                        .map(|c| {
-                            let context = correction_context(&c.tenant_id, &c.booking_id, &c.id);
-                            let text = ring.open_note(&c.change, &context).ok().map(|t| t.as_str().to_owned());
-                            (c, text)
-                        })
-                        .collect(),
-                )
-            }
-            .await;
-            match result {
-                Ok(items) => list.set(Some(items)),
-                Err(e) => fail_keys(c, error, e),
-            }
-        });
-    };
-    load();
+    load_opened(c, error, list, async { Ok(session::client().corrections().await?.corrections) }, |r| {
+        (r.change.clone(), correction_context(&r.tenant_id, &r.booking_id, &r.id))
+    });
     view! {
         <section class="card admin-section" aria-labelledby="corrections-title">
             <h2 id="corrections-title">"Correction requests"</h2>
@@ -756,30 +768,9 @@ fn RestrictionsSection() -> impl IntoView {
     let c = console();
     let error = RwSignal::new(None::<String>);
     let list = RwSignal::new(None::<Vec<Opened<Restriction>>>);
-    let load = move || {
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let items = session::client().restrictions().await?.restrictions;
-                let ring = keyring().await?;
-                Ok::<_, KeyringError>(
-                    items
-                        .into_iter()
-                        .map(|r| {
-                            let context = restriction_context(&r.tenant_id, &r.id);
-                            let text = ring.open_note(&r.details, &context).ok().map(|t| t.as_str().to_owned());
-                            (r, text)
-                        })
-                        .collect(),
-                )
-            }
-            .await;
-            match result {
-                Ok(items) => list.set(Some(items)),
-                Err(e) => fail_keys(c, error, e),
-            }
-        });
-    };
-    load();
+    load_opened(c, error, list, async { Ok(session::client().restrictions().await?.restrictions) }, |r| {
+        (r.details.clone(), restriction_context(&r.tenant_id, &r.id))
+    });
     view! {
         <section class="card admin-section" aria-labelledby="restrictions-title">
             <h2 id="restrictions-title">"Restriction requests"</h2>
