@@ -189,8 +189,8 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
 
     let files = |names: &[&String]| -> Vec<PathBuf> { names.iter().map(|name| out.join(name)).collect() };
     let index_name = "index.html".to_owned();
-    let (raw, gz) = precompress(&files(&[&index_name, &css_name, &start_name, &glue_name, &wasm_name]))?;
-    let (qr_raw, qr_gz) = precompress(&files(&[&qr_glue_name, &qr_wasm_name]))?;
+    let (raw, gz) = precompress(root, &files(&[&index_name, &css_name, &start_name, &glue_name, &wasm_name]))?;
+    let (qr_raw, qr_gz) = precompress(root, &files(&[&qr_glue_name, &qr_wasm_name]))?;
     println!(
         "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {} = {gz} bytes, goal {PORTAL_BUDGET_GZIP}); \
          QR module on demand {} (gzip {})",
@@ -251,9 +251,10 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes a gzip (level 9) sibling `NAME.gz` of each file, which `bizing-server` sends to
-/// browsers that accept it; returns the files' total size, raw and gzipped.
-fn precompress(files: &[PathBuf]) -> Result<(u64, u64), Failure> {
+/// Writes a gzip (level 9) sibling `NAME.gz` and a brotli (quality 11, Node's zlib) sibling
+/// `NAME.br` of each file, which `bizing-server` sends to browsers that accept them (brotli
+/// first); returns the files' total size, raw and gzipped.
+fn precompress(root: &Path, files: &[PathBuf]) -> Result<(u64, u64), Failure> {
     use std::io::Write as _;
     let (mut raw, mut gz) = (0, 0);
     for file in files {
@@ -268,6 +269,10 @@ fn precompress(files: &[PathBuf]) -> Result<(u64, u64), Failure> {
         raw += bytes.len() as u64;
         gz += zipped.len() as u64;
     }
+    let script = "const fs = require('node:fs'), zlib = require('node:zlib'); \
+                  for (const f of process.argv.slice(1)) fs.writeFileSync(f + '.br', zlib.brotliCompressSync(\
+                  fs.readFileSync(f), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));";
+    Cmd::new(root, "node").args(["-e", script]).args(files).hint("install Node.js 20+").run()?;
     Ok((raw, gz))
 }
 

@@ -69,7 +69,17 @@ async fn sends_the_precompressed_file_to_a_browser_that_accepts_it() {
     flate2::read::GzDecoder::new(zipped.raw.as_slice()).read_to_end(&mut unzipped).unwrap();
     assert_eq!(unzipped, wasm);
 
-    // A client that does not ask for gzip gets the file as it is.
+    // Brotli first when there is a `.br` sibling too (the server sends the file as it is: these
+    // bytes stand for one).
+    std::fs::write(portal.join("portal-0123abcd4567.wasm.br"), b"brotli bytes").unwrap();
+    let brotli = app.send(request(Some("gzip, deflate, br"))).await;
+    assert_eq!(brotli.headers.get(header::CONTENT_ENCODING).unwrap(), "br");
+    assert_eq!(brotli.headers.get(header::CONTENT_TYPE).unwrap(), "application/wasm");
+    assert_eq!(brotli.raw, b"brotli bytes");
+    // Chromium over plain HTTP asks for gzip only, and gets it.
+    assert_eq!(app.send(request(Some("gzip, deflate"))).await.headers.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+
+    // A client that does not ask for either gets the file as it is.
     let plain = app.send(request(None)).await;
     assert_eq!(plain.status, StatusCode::OK);
     assert!(plain.headers.get(header::CONTENT_ENCODING).is_none());
