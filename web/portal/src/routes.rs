@@ -11,6 +11,7 @@ pub mod preferences;
 pub mod register;
 pub mod sign_in;
 pub mod staff;
+pub mod step_up;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;

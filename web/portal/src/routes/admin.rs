@@ -18,9 +18,9 @@ use bizing_core::api::{
 use bizing_sdk::ClientError;
 use leptos::prelude::*;
 
-use crate::routes::manage::second_factor;
 use crate::routes::sign_in::ErrorAndProgress;
 use crate::routes::staff::{KeyringError, forget_keyring, keyring};
+use crate::routes::step_up::StepUp;
 use crate::{clear_input, clinic_id, format, input_value, portal, problems, session};
 
 /// A request with its sealed text opened here (`None`: the keys held cannot open it).
@@ -76,7 +76,7 @@ pub fn Admin() -> impl IntoView {
         <section aria-labelledby="page-title">
             <h1 id="page-title" tabindex="-1">"Clinic administration"</h1>
             <p class="lead">"Staff, the clinic key, the privacy notice, and patients' requests."</p>
-            <StepUp />
+            <StepUp needed=c.step_up why="Changes to staff and to patients' records need a code from your authenticator app (or a recovery code). It is good for 5 minutes." />
             <StaffSection />
             <InviteSection />
             <KeySection />
@@ -84,65 +84,6 @@ pub fn Admin() -> impl IntoView {
             <CorrectionsSection />
             <RestrictionsSection />
         </section>
-    }
-}
-
-/// "Confirm it is you": a code from the authenticator app or a recovery code, shown when the
-/// server wants a recent second factor.
-#[component]
-fn StepUp() -> impl IntoView {
-    let c = console();
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(None::<&'static str>);
-    let done = RwSignal::new(false);
-    let code = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if c.step_up.get() {
-            done.set(false);
-            if let Some(input) = code.get_untracked() {
-                let _ = input.focus();
-            }
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let typed: String = input_value(code).chars().filter(|c| !c.is_whitespace()).collect();
-        if typed.is_empty() {
-            error.set(Some("Enter a code from your authenticator app, or a recovery code.".into()));
-            return;
-        }
-        busy.set(Some("Checking the code…"));
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let result = session::client().step_up(&second_factor(typed)).await;
-            busy.set(None);
-            clear_input(code);
-            match result {
-                Ok(()) => {
-                    c.step_up.set(false);
-                    done.set(true);
-                }
-                Err(e) if problems::session_gone(&e) => session::end(portal(), &problems::message(&e), false),
-                Err(e) => error.set(Some(problems::message(&e))),
-            }
-        });
-    };
-    view! {
-        <Show when=move || c.step_up.get()>
-            <form class="card step-up" on:submit=submit aria-labelledby="step-up-title">
-                <h2 id="step-up-title">"Confirm it is you"</h2>
-                <p>"Changes to staff and to patients' records need a code from your authenticator app (or a recovery code). It is good for 5 minutes."</p>
-                <div class="field">
-                    <label for="step-up-code">"Code"</label>
-                    <input id="step-up-code" type="text" autocomplete="one-time-code" spellcheck="false" node_ref=code />
-                </div>
-                <ErrorAndProgress error busy />
-                <button type="submit" class="button-primary">"Confirm"</button>
-            </form>
-        </Show>
-        <Show when=move || done.get()>
-            <p class="verified step-up-done" role="status">"Confirmed for 5 minutes. Do what you were doing again."</p>
-        </Show>
     }
 }
 

@@ -17,19 +17,48 @@ use leptos::prelude::*;
 
 use crate::routes::manage::{open_text, seal_text};
 use crate::routes::sign_in::ErrorAndProgress;
+use crate::routes::step_up::StepUp;
 use crate::{clinic_id, format, portal, problems, session};
 
-fn fail(error: RwSignal<Option<String>>, e: &ClientError) {
+/// Whether the server asked for a fresh second factor (the step-up form shows then).
+fn step_up() -> RwSignal<bool> {
+    use_context::<StepUpNeeded>().map_or_else(|| RwSignal::new(false), |s| s.0)
+}
+
+/// The page's step-up state, for its sections (taken in their bodies, moved into tasks).
+#[derive(Clone, Copy)]
+struct StepUpNeeded(RwSignal<bool>);
+
+/// Shows a failed call: a step-up request opens the confirmation form, a lost session signs
+/// out, anything else is an inline message.
+fn fail(needed: RwSignal<bool>, error: RwSignal<Option<String>>, e: &ClientError) {
     if problems::session_gone(e) {
         session::end(portal(), &problems::message(e), false);
+    } else if e.is_problem("step-up-required") {
+        needed.set(true);
+        error.set(Some("Confirm it is you (above), then send again.".into()));
     } else {
         error.set(Some(problems::message(e)));
+    }
+}
+
+/// Why a request could not be sent.
+enum Sent {
+    Api(ClientError),
+    Local(String),
+}
+
+impl From<ClientError> for Sent {
+    fn from(e: ClientError) -> Self {
+        Self::Api(e)
     }
 }
 
 /// The preferences page.
 #[component]
 pub fn PreferencesPage() -> impl IntoView {
+    let needed = RwSignal::new(false);
+    provide_context(StepUpNeeded(needed));
     let prefs = RwSignal::new(None::<Preferences>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(Some("Loading your preferences…"));
@@ -38,7 +67,7 @@ pub fn PreferencesPage() -> impl IntoView {
         busy.set(None);
         match result {
             Ok(p) => prefs.set(Some(p)),
-            Err(e) => fail(error, &e),
+            Err(e) => fail(needed, error, &e),
         }
     });
     view! {
@@ -48,6 +77,7 @@ pub fn PreferencesPage() -> impl IntoView {
                 "You have the right to ask the clinic to contact you in a particular way or place, "
                 "and to ask it to limit how it uses or shares your information."
             </p>
+            <StepUp needed why="Changing how the clinic contacts you, or what it may share, needs a code from your authenticator app (or a recovery code). It is good for 5 minutes." />
             <ErrorAndProgress error busy />
             {move || prefs.get().map(|p| view! {
                 <ContactSection current=p.confidential_contact.clone() />
@@ -60,6 +90,7 @@ pub fn PreferencesPage() -> impl IntoView {
 /// How the clinic should contact the patient.
 #[component]
 fn ContactSection(current: Option<ConfidentialContact>) -> impl IntoView {
+    let needed = step_up();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
     let saved = RwSignal::new(current);
@@ -90,7 +121,7 @@ fn ContactSection(current: Option<ConfidentialContact>) -> impl IntoView {
                     saved.set(Some(stored));
                     status.set(Some("Saved. The clinic's staff see this next to your bookings."));
                 }
-                Err(e) => fail(error, &e),
+                Err(e) => fail(needed, error, &e),
             }
         });
     };
@@ -106,7 +137,7 @@ fn ContactSection(current: Option<ConfidentialContact>) -> impl IntoView {
                     crate::clear_input(instructions);
                     status.set(Some("Removed. The clinic uses the contact details of your account."));
                 }
-                Err(e) => fail(error, &e),
+                Err(e) => fail(needed, error, &e),
             }
         });
     };
@@ -167,6 +198,7 @@ fn state_text(status: RestrictionStatus) -> &'static str {
 /// Restriction requests: a new one, and those made.
 #[component]
 fn RestrictionsSection(restrictions: Vec<Restriction>) -> impl IntoView {
+    let needed = step_up();
     let list = RwSignal::new(restrictions);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
@@ -186,13 +218,12 @@ fn RestrictionsSection(restrictions: Vec<Restriction>) -> impl IntoView {
             let client = session::client();
             let result = async {
                 let tenant = clinic_id();
-                let clinic = client.clinic_key(&tenant).await.map_err(|e| problems::message(&e))?;
-                let id = BookingClient::new_restriction_id().map_err(|e| problems::message(&e))?;
-                let sealed = seal_text(&text, &restriction_context(&tenant, &id), &clinic.jwk)?;
-                client
-                    .create_restriction(&CreateRestrictionRequest { id, kind: chosen, details: sealed })
-                    .await
-                    .map_err(|e| problems::message(&e))
+                let clinic = client.clinic_key(&tenant).await?;
+                let id = BookingClient::new_restriction_id()?;
+                let sealed = seal_text(&text, &restriction_context(&tenant, &id), &clinic.jwk).map_err(Sent::Local)?;
+                Ok::<_, Sent>(
+                    client.create_restriction(&CreateRestrictionRequest { id, kind: chosen, details: sealed }).await?,
+                )
             }
             .await;
             busy.set(None);
@@ -203,7 +234,8 @@ fn RestrictionsSection(restrictions: Vec<Restriction>) -> impl IntoView {
                     }
                     list.update(|l| l.insert(0, made));
                 }
-                Err(message) => error.set(Some(message)),
+                Err(Sent::Api(e)) => fail(needed, error, &e),
+                Err(Sent::Local(message)) => error.set(Some(message)),
             }
         });
     };
@@ -250,6 +282,7 @@ fn RestrictionsSection(restrictions: Vec<Restriction>) -> impl IntoView {
 
 #[component]
 fn RestrictionItem(restriction: Restriction, list: RwSignal<Vec<Restriction>>) -> impl IntoView {
+    let needed = step_up();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(None::<&'static str>);
     let r = restriction;
@@ -268,7 +301,7 @@ fn RestrictionItem(restriction: Restriction, list: RwSignal<Vec<Restriction>>) -
                         *slot = updated;
                     }
                 }),
-                Err(e) => fail(error, &e),
+                Err(e) => fail(needed, error, &e),
             }
         });
     };
