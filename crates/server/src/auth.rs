@@ -7,12 +7,12 @@
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core::api::{
     LoginRequest, LoginResponse, Me, MfaRequest, PreloginRequest, PreloginResponse, RecoverySlot,
-    RegenerateRecoveryCodes, RegisterRequest, TotpEnrollResponse,
+    RegenerateRecoveryCodes, RegisterRequest, SessionStatus, TotpEnrollResponse, WidgetSessionResponse,
 };
 use bizing_core::totp::Window;
 use bizing_core::{KdfParams, PublicKey, RecoveryCode, RecoveryCodeHash, Totp, TotpParams, TotpSecret, WrappedKey};
@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::access_log;
 use crate::error::AppError;
 use crate::extract::JsonBody;
-use crate::session::{self, AnySession, Authenticated};
+use crate::session::{self, AnySession, Authenticated, CheckedSession};
 use crate::store::{NewUser, UserRow};
 use crate::vault::normalize_email;
 
@@ -234,6 +234,7 @@ async fn load_user(state: &AppState, s: &AnySession) -> Result<UserRow, AppError
 /// 401 `mfa-required` (an enrolled account before its second factor), 403
 /// `step-up-required`.
 pub async fn totp_enroll(State(state): State<AppState>, s: AnySession) -> Result<Json<TotpEnrollResponse>, AppError> {
+    session::require_browser(&s)?;
     let user = load_user(&state, &s).await?;
     if user.totp_secret_enc.is_some() {
         require_reenrollment(&state, &s)?;
@@ -276,6 +277,7 @@ pub async fn totp_confirm(
     s: AnySession,
     JsonBody(req): JsonBody<MfaRequest>,
 ) -> Result<StatusCode, AppError> {
+    session::require_browser(&s)?;
     let user = load_user(&state, &s).await?;
     let now = state.clock.now();
     check_lock(&user, now)?;
@@ -307,6 +309,7 @@ pub async fn mfa(
     s: AnySession,
     JsonBody(req): JsonBody<MfaRequest>,
 ) -> Result<StatusCode, AppError> {
+    session::require_browser(&s)?;
     let user = load_user(&state, &s).await?;
     let now = state.clock.now();
     verify_second_factor(&state, &user, req, now).await?;
@@ -316,12 +319,14 @@ pub async fn mfa(
 
 /// `POST /api/auth/step-up`: a fresh second factor in a signed-in session, which sensitive
 /// actions require (see [`crate::session::require_step_up`]). Same rules as sign-in: each
-/// TOTP step once, recovery codes once, lockout after repeated failures.
+/// TOTP step once, recovery codes once, lockout after repeated failures. Not in a widget
+/// session (403 `portal-required`).
 pub async fn step_up(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<MfaRequest>,
 ) -> Result<StatusCode, AppError> {
+    session::require_browser(&s)?;
     let user = load_user(&state, &s).await?;
     let now = state.clock.now();
     verify_second_factor(&state, &user, req, now).await?;
@@ -445,14 +450,78 @@ fn check_recovery_slots(slots: &[RecoverySlot], public_key: &PublicKey) -> Resul
     Ok(recovery)
 }
 
-/// `POST /api/auth/logout`: ends the session on the server.
-pub async fn logout(State(state): State<AppState>, s: Result<AnySession, AppError>) -> Result<Response, AppError> {
-    if let Ok(s) = s {
+/// `POST /api/auth/logout`: ends the session on the server. A browser session's logout ends
+/// the widget sessions made from it too, and clears the cookie; a widget session's (bearer)
+/// ends that widget session only, and leaves the cookie alone.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    s: Result<AnySession, AppError>,
+) -> Result<Response, AppError> {
+    if let Ok(s) = &s {
         state.store.delete_session(&s.token_hash).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    session::with_cookie(response.headers_mut(), session::clear_cookie());
+    if session::bearer_token(&headers).is_none() {
+        session::with_cookie(response.headers_mut(), session::clear_cookie());
+    }
     Ok(response)
+}
+
+/// `POST /api/auth/widget-session`: a child session for the booking widget, made from a
+/// signed-in patient's browser (cookie) session, whose token the portal hands to the
+/// widget's iframe. A security event (`widget_session_created`). 201.
+///
+/// # Errors
+/// 401 as for any signed-in call; 403 `forbidden` for staff, `portal-required` from a
+/// widget session.
+pub async fn widget_session(
+    State(state): State<AppState>,
+    Authenticated(s): Authenticated,
+) -> Result<(StatusCode, Json<WidgetSessionResponse>), AppError> {
+    session::require_browser(&s)?;
+    let user = load_user(&state, &s).await?;
+    if user.role != "patient" || user.guest {
+        return Err(AppError::Forbidden);
+    }
+    let (token, hash) = session::new_token()?;
+    if !state.store.insert_widget_session(&hash, &s.token_hash, state.clock.now()).await? {
+        // The parent ended between the check and the insert.
+        return Err(AppError::unauthorized("session-expired", "your session ended; sign in again"));
+    }
+    let idle_timeout_seconds = u64::try_from(state.config.session_idle_secs).unwrap_or(0);
+    Ok((StatusCode::CREATED, Json(WidgetSessionResponse { token, idle_timeout_seconds })))
+}
+
+/// `POST /api/auth/activity`: records activity on the caller's session now (and on its
+/// parent, for a widget session), e.g. the widget's throttled user activity. 204.
+///
+/// # Errors
+/// 401 without a signed-in session (second factor given).
+pub async fn activity(State(state): State<AppState>, checked: CheckedSession) -> Result<StatusCode, AppError> {
+    if !checked.session.mfa_done {
+        return Err(AppError::unauthorized("mfa-required", "enter the code from your authenticator app"));
+    }
+    state.store.touch_session(&checked.session.token_hash, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/auth/session`: how long the caller's session (cookie or bearer) has left,
+/// without counting the question as activity, so a page's idle timer can learn whether
+/// activity elsewhere (another tab, the widget) kept the session alive.
+///
+/// # Errors
+/// 401 without a session, or once it ended.
+pub async fn session_status(
+    State(state): State<AppState>,
+    checked: CheckedSession,
+) -> Result<Json<SessionStatus>, AppError> {
+    let now = state.clock.now();
+    let left = |deadline: i64| u64::try_from(deadline - now).unwrap_or(0);
+    Ok(Json(SessionStatus {
+        idle_remaining_seconds: left(checked.idle_deadline),
+        absolute_remaining_seconds: left(checked.absolute_deadline),
+    }))
 }
 
 /// `GET /api/me`

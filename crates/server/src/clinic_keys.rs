@@ -199,6 +199,33 @@ pub async fn ensure_note_for_clinic(state: &AppState, tenant_id: &str, note: &st
     Ok(())
 }
 
+/// Checks that a guest's note is sealed to exactly the clinic's current key: a guest has no
+/// key of their own, and nobody else may be able to open it.
+///
+/// # Errors
+/// 409 `no-clinic-key`; 400 `invalid-note`, `wrong-recipients`.
+pub async fn ensure_note_for_clinic_only(state: &AppState, tenant_id: &str, note: &str) -> Result<(), AppError> {
+    let Some(current) = state.store.current_clinic_key(tenant_id).await? else {
+        return Err(AppError::Conflict {
+            kind: "no-clinic-key",
+            detail: "this clinic has no clinic key yet, so a note could not be read; book without a note".into(),
+        });
+    };
+    let envelope: Envelope =
+        note.parse().map_err(|_| AppError::bad_request("invalid-note", "note must be a sealed envelope (bze1.…)"))?;
+    let key_id: KeyId = current.key_id.parse().map_err(|e| AppError::Internal(format!("stored clinic key id: {e}")))?;
+    if envelope.recipients() != [key_id] {
+        return Err(AppError::bad_request(
+            "wrong-recipients",
+            format!(
+                "seal a guest's note to exactly the clinic's current key {key_id} (GET /api/clinics/{tenant_id}/clinic-key) \
+                 and to no other key"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks each share without opening it and returns what to store: well-formed copies of the
 /// key `key_id`, one per user, each filed under a provider or admin of the clinic whose
 /// personal key is the copy's recipient.

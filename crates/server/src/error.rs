@@ -27,12 +27,24 @@ pub enum AppError {
     /// Signed in, but not allowed.
     #[error("not allowed")]
     Forbidden,
+    /// Refused for a reason the client can act on (403 with its own problem type).
+    #[error("{detail}")]
+    Refused {
+        /// Problem slug, e.g. `origin-not-allowed`.
+        kind: &'static str,
+        /// Why.
+        detail: String,
+    },
     /// The patient must acknowledge the current Notice of Privacy Practices first.
     #[error("the notice of privacy practices must be acknowledged")]
     NppRequired,
     /// A sensitive action needs a fresh second factor.
     #[error("a fresh second factor is required")]
     StepUpRequired,
+    /// A widget session asked for something only the patient portal may do (a second factor,
+    /// or an action that needs a fresh one).
+    #[error("only the patient portal can do this")]
+    PortalRequired,
     /// Not found, or not yours (the two are deliberately indistinguishable).
     #[error("not found")]
     NotFound,
@@ -99,12 +111,22 @@ impl IntoResponse for AppError {
                 problem(StatusCode::UNAUTHORIZED, kind, "Not signed in", Some(detail))
             }
             Self::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", None),
+            Self::Refused { kind, detail } => problem(StatusCode::FORBIDDEN, kind, "Not allowed", Some(detail)),
             Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", "Not found", None),
             Self::StepUpRequired => problem(
                 StatusCode::FORBIDDEN,
                 "step-up-required",
                 "Confirm it is you",
                 Some("enter a code from your authenticator app (POST /api/auth/step-up), then retry".into()),
+            ),
+            Self::PortalRequired => problem(
+                StatusCode::FORBIDDEN,
+                "portal-required",
+                "Not available in the booking widget",
+                Some(
+                    "a widget session cannot give a second factor; do this in the patient portal, signed in there"
+                        .into(),
+                ),
             ),
             Self::NppRequired => problem(
                 StatusCode::FORBIDDEN,

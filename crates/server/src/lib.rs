@@ -57,8 +57,13 @@ pub struct Config {
     /// and `/widget/`; none by default.
     pub static_root: Option<std::path::PathBuf>,
     /// Requests a minute per session or address (default 100 standard, 30 PHI reads, 10
-    /// exports).
+    /// exports, 10 guest bookings per address).
     pub rate_limits: ratelimit::RateLimits,
+    /// The server's public origin as browsers see it (`https://booking.example`), if known.
+    /// When set, a guest booking whose `Origin` header names another origin is refused: the
+    /// widget posts from its iframe on this origin. Unset (the default), that check is
+    /// skipped. Set it with [`admin::normalize_origin`]'s form.
+    pub public_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             session_absolute_secs: 12 * 60 * 60,
             static_root: None,
             rate_limits: ratelimit::RateLimits::default(),
+            public_origin: None,
         }
     }
 }
@@ -130,6 +136,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/auth/step-up", post(auth::step_up))
         .route("/api/auth/recovery-codes", post(auth::regenerate_recovery_codes))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/widget-session", post(auth::widget_session))
+        .route("/api/auth/activity", post(auth::activity))
+        .route("/api/auth/session", get(auth::session_status))
         .route("/api/me", get(auth::me))
         .route("/api/clinics/{tenant}/npp", get(npp::current))
         .route("/api/clinics/{tenant}/log-key", get(access_log::log_key))
@@ -156,6 +165,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/clinics/{tenant}/services", get(scheduling::services))
         .route("/api/clinics/{tenant}/providers", get(scheduling::providers))
         .route("/api/clinics/{tenant}/slots", get(scheduling::slots))
+        .route("/api/clinics/{tenant}/guest-bookings", post(scheduling::create_guest))
         .route("/api/bookings", get(scheduling::list).post(scheduling::create))
         .route("/api/bookings/{id}", get(scheduling::get_one))
         .route("/api/bookings/{id}/cancel", post(scheduling::cancel))
@@ -198,7 +208,8 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state);
     if let Some(root) = static_root {
-        router = router.nest_service("/portal", web::serve_dir(&root.join("portal")));
+        let portal = web::serve_dir(&root.join("portal")).layer(axum::middleware::from_fn(web::portal_opener_policy));
+        router = router.nest_service("/portal", portal);
         let widget = web::serve_dir(&root.join("widget"))
             .layer(axum::middleware::from_fn_with_state(widget_state, web::widget_frame_ancestors));
         router = router.nest_service("/widget", widget);

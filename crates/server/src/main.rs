@@ -3,13 +3,15 @@
 //! ```text
 //! bizing-server [--listen 127.0.0.1:8080] [--database sqlite://bizing.db]
 //!               [--master-key-file master.key] [--static DIR] [--demo]
-//!               [--rate-limits 100,30,10]
+//!               [--rate-limits 100,30,10[,10]] [--public-origin https://booking.example]
 //! ```
 //! The master key comes from `BIZING_MASTER_KEY` (32 bytes, base64url) or the file, which is
 //! created with a fresh key if missing. `--static DIR` serves the built portal and widget from
 //! `DIR/portal` and `DIR/widget`. `--demo` seeds the demo clinic and prints its accounts.
 //! `--rate-limits` sets the requests a minute allowed per session (or address): standard,
-//! PHI reads, exports.
+//! PHI reads, exports, and optionally guest bookings per address. `--public-origin` is the
+//! origin browsers reach the server at: guest bookings sent from any other `Origin` are
+//! refused (without it, that check is skipped).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +32,7 @@ struct Args {
     static_root: Option<PathBuf>,
     demo: bool,
     rate_limits: RateLimits,
+    public_origin: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -40,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         static_root: None,
         demo: false,
         rate_limits: RateLimits::default(),
+        public_origin: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -51,6 +55,12 @@ fn parse_args() -> Result<Args, String> {
             "--static" => args.static_root = Some(PathBuf::from(value("--static")?)),
             "--demo" => args.demo = true,
             "--rate-limits" => args.rate_limits = value("--rate-limits")?.parse()?,
+            "--public-origin" => {
+                let text = value("--public-origin")?;
+                let origin = bizing_server::admin::normalize_origin(&text)
+                    .map_err(|e| format!("--public-origin {text}: {e}"))?;
+                args.public_origin = Some(origin);
+            }
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -68,7 +78,7 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(message) => {
             eprintln!(
-                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo] [--rate-limits STANDARD,PHI_READ,EXPORT]"
+                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo] [--rate-limits STANDARD,PHI_READ,EXPORT[,GUEST_BOOKING]] [--public-origin ORIGIN]"
             );
             return ExitCode::from(2);
         }
@@ -89,7 +99,12 @@ async fn run(args: Args) -> Result<(), String> {
     }
     .map_err(|e| e.to_string())?;
     let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
-    let config = Config { static_root: args.static_root.clone(), rate_limits: args.rate_limits, ..Config::default() };
+    let config = Config {
+        static_root: args.static_root.clone(),
+        rate_limits: args.rate_limits,
+        public_origin: args.public_origin.clone(),
+        ..Config::default()
+    };
     let state = AppState::new(store, master, Arc::new(SystemClock), config).map_err(|e| e.to_string())?;
     if args.demo {
         let accounts = demo::seed(&state, KdfProfile::Interactive).await.map_err(|e| e.to_string())?;

@@ -53,10 +53,7 @@ pub async fn acknowledge(
         req.channel.parse().map_err(|_| AppError::bad_request("invalid-body", "channel must be portal or widget"))?;
     let current = state.store.current_npp(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
     if req.version_hash != current.hash {
-        return Err(AppError::Conflict {
-            kind: "npp-outdated",
-            detail: "a newer notice has been published; read and acknowledge that one".into(),
-        });
+        return Err(crate::store::npp_outdated());
     }
     let ack =
         AckRow { version_hash: current.hash, acknowledged_at: state.clock.now(), channel: channel.as_str().into() };

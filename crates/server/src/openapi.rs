@@ -16,8 +16,14 @@ pub enum Access {
     Public,
     /// A session, before or after the second factor.
     Session,
-    /// A fully signed-in session (second factor given).
+    /// A fully signed-in session (second factor given): the browser's cookie, or a widget
+    /// session's bearer token.
     SignedIn,
+    /// A browser (cookie) session only, before or after the second factor: a widget session
+    /// is refused (`portal-required`).
+    BrowserSession,
+    /// A fully signed-in browser (cookie) session only.
+    BrowserSignedIn,
 }
 
 /// One documented route.
@@ -99,7 +105,7 @@ pub fn routes() -> Vec<Route> {
             "post",
             "/api/auth/totp/enroll",
             "auth",
-            Session,
+            BrowserSession,
             "A new TOTP secret, pending until confirmed; replacing an existing authenticator needs a recent step-up",
             None,
             200,
@@ -109,7 +115,7 @@ pub fn routes() -> Vec<Route> {
             "post",
             "/api/auth/totp/confirm",
             "auth",
-            Session,
+            BrowserSession,
             "Confirm TOTP enrollment with a first code of the new secret, which replaces any old one",
             Some(schema::<api::MfaRequest>),
             204,
@@ -119,7 +125,7 @@ pub fn routes() -> Vec<Route> {
             "post",
             "/api/auth/mfa",
             "auth",
-            Session,
+            BrowserSession,
             "Second factor: a TOTP code or a single-use recovery code",
             Some(schema::<api::MfaRequest>),
             204,
@@ -129,7 +135,7 @@ pub fn routes() -> Vec<Route> {
             "post",
             "/api/auth/step-up",
             "auth",
-            SignedIn,
+            BrowserSignedIn,
             "A fresh second factor for sensitive actions (valid 5 minutes)",
             Some(schema::<api::MfaRequest>),
             204,
@@ -139,13 +145,52 @@ pub fn routes() -> Vec<Route> {
             "post",
             "/api/auth/recovery-codes",
             "auth",
-            SignedIn,
+            BrowserSignedIn,
             "Replace every recovery code with ten new ones made on the client (recent step-up)",
             Some(schema::<api::RegenerateRecoveryCodes>),
             204,
             None
         ),
-        route!("post", "/api/auth/logout", "auth", Public, "End the session on the server", None, 204, None),
+        route!(
+            "post",
+            "/api/auth/logout",
+            "auth",
+            Public,
+            "End the session on the server: a browser session with its widget sessions (and the cookie), or a widget session (bearer) alone",
+            None,
+            204,
+            None
+        ),
+        route!(
+            "post",
+            "/api/auth/widget-session",
+            "auth",
+            BrowserSignedIn,
+            "A child session for the booking widget, from a signed-in patient's browser session: its token goes in `Authorization: Bearer`; it lives only while the parent does, with the same idle timeout, and cannot give a second factor (actions needing one answer `portal-required`); patients only",
+            None,
+            201,
+            Some(schema::<api::WidgetSessionResponse>)
+        ),
+        route!(
+            "post",
+            "/api/auth/activity",
+            "auth",
+            SignedIn,
+            "Record activity on the caller's session now (and on its parent, for a widget session)",
+            None,
+            204,
+            None
+        ),
+        route!(
+            "get",
+            "/api/auth/session",
+            "auth",
+            Session,
+            "How long the caller's session has left; asking is not activity",
+            None,
+            200,
+            Some(schema::<api::SessionStatus>)
+        ),
         route!(
             "get",
             "/api/me",
@@ -245,6 +290,16 @@ pub fn routes() -> Vec<Route> {
             None,
             200,
             Some(schema::<api::SlotsResponse>)
+        ),
+        route!(
+            "post",
+            "/api/clinics/{tenant}/guest-bookings",
+            "bookings",
+            Public,
+            "Book a slot as a guest of the widget (no account): the guest's details, their acknowledgment of the current NPP, and a note sealed to exactly the clinic's current key; answers the booking's id and status only (10 a minute per address; `Origin` must be this server's when it knows its own)",
+            Some(schema::<api::CreateGuestBookingRequest>),
+            201,
+            Some(schema::<api::GuestBookingResponse>)
         ),
         route!(
             "post",
@@ -744,8 +799,10 @@ pub fn document() -> Value {
         let error = json!({ "description": "An RFC 9457 problem; `type` is a stable `urn:bizing:problem:<slug>`",
             "content": { "application/problem+json": { "schema": problem.clone() } } });
         operation["responses"] = json!({ status.to_string(): success, "default": error });
-        if route.access != Access::Public {
-            operation["security"] = json!([{ "session": [] }]);
+        match route.access {
+            Access::Public => {}
+            Access::Session | Access::SignedIn => operation["security"] = json!([{ "session": [] }, { "widget": [] }]),
+            Access::BrowserSession | Access::BrowserSignedIn => operation["security"] = json!([{ "session": [] }]),
         }
         let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
         entry[route.method] = operation;
@@ -761,7 +818,12 @@ pub fn document() -> Value {
         "components": {
             "schemas": generator.take_definitions(true),
             "securitySchemes": {
-                "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE_NAME }
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE_NAME },
+                "widget": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A widget session's token (`POST /api/auth/widget-session`), for the booking widget's cross-site iframe"
+                }
             }
         }
     })

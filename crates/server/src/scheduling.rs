@@ -14,19 +14,25 @@
 //! the patient set one, so whoever contacts them uses it; each answer that shows it records
 //! one view of it per patient in the access log, besides the views of the bookings.
 //!
+//! Guests: the booking widget books for people without an account
+//! ([`create_guest`]). A guest is a patient row that can never sign in; staff see their
+//! email and phone on the booking (`guest`, which also marks it a guest booking), and each
+//! answer that shows them records one view of that guest's profile in the access log.
+//!
 //! Check-in: the front desk (a receptionist or an admin), or the booking's provider, checks
 //! the patient in from 24 hours before the start until the end of an active booking, once.
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use bizing_core::Envelope;
 use bizing_core::api::{
     Booking, BookingStatus, BookingsQuery, BookingsResponse, CHECK_IN_OPENS_SECS, CreateBookingRequest,
-    DEFAULT_SLOT_DAYS, MAX_BOOKINGS_RANGE_DAYS, MAX_NOTE_LEN, MAX_SLOT_DAYS, Provider, ProvidersResponse,
-    RescheduleRequest, Service, ServicesResponse, Slot, SlotsQuery, SlotsResponse,
+    CreateGuestBookingRequest, DEFAULT_SLOT_DAYS, GuestBookingResponse, GuestContact, MAX_BOOKINGS_RANGE_DAYS,
+    MAX_NOTE_LEN, MAX_SLOT_DAYS, Provider, ProvidersResponse, RescheduleRequest, Service, ServicesResponse, Slot,
+    SlotsQuery, SlotsResponse,
 };
 use jiff::civil::Date;
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -38,7 +44,8 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::session::{AnySession, Authenticated};
 use crate::store::{
-    BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow, StartRange, TenantRow, UserRow,
+    AckRow, BookingRow, BookingScope, NewBooking, NewGuest, ProviderRow, ScheduleRow, ServiceRow, StartRange,
+    TenantRow, UserRow,
 };
 use crate::vault::TenantKeys;
 
@@ -161,28 +168,141 @@ pub async fn create(
         crate::clinic_keys::ensure_note_for_clinic(&state, &s.tenant_id, note).await?;
     }
     let tenant = clinic(&state, &s.tenant_id).await?;
-    let tz = time_zone(&tenant)?;
-    let start = parse_start(&req.start)?;
-    let provider = bookable_provider(&state, &tenant.id, &req.provider_id).await?;
-    let service = bookable_service(&state, &tenant.id, &req.service_id).await?;
     let now = state.clock.now();
-    let (start_at, end_at) = slot_at(&state, &tz, &provider, &service, start, now).await?;
-    let booking = NewBooking {
-        id: id.clone(),
-        tenant_id: tenant.id.clone(),
-        patient_id: user.id.clone(),
-        provider_id: provider.id,
-        service_id: service.id,
-        start_at,
-        end_at,
-        note: req.note,
-    };
+    let slot = BookableSlot::find(&state, &tenant, &req.provider_id, &req.service_id, &req.start, now).await?;
+    let booking = slot.booking(id.clone(), user.id.clone(), req.note);
     let (who, keys) = actor(&state, &tenant, &user)?;
-    let kind = if booking.note.is_some() { LogResource::NOTE } else { LogResource::BOOKING };
-    let event = access(&state, &tenant, &user.id, &who, kind, &id, LogAction::CREATE)?;
+    let event = access(&state, &tenant, &user.id, &who, created_kind(&booking), &id, LogAction::CREATE)?;
     state.store.insert_booking(&booking, now, &access_log::prepare(&keys, &[event])?).await?;
     let row = state.store.booking(&tenant.id, &id).await?.ok_or_else(|| AppError::Internal("new booking".into()))?;
-    Ok((StatusCode::CREATED, Json(wire_booking(&row, &viewer, None, &tz)?)))
+    Ok((StatusCode::CREATED, Json(wire_booking(&row, &viewer, None, &slot.tz)?)))
+}
+
+/// `POST /api/clinics/{tenant}/guest-bookings` (no session): a guest of the booking widget,
+/// without an account, books a free slot. In one transaction: the guest (a patient who can
+/// never sign in, their details encrypted at rest), their acknowledgment of the clinic's
+/// current notice (channel `widget`), the booking, and its access event (the guest creates
+/// it, as a patient creates theirs). Nothing is stored on any error. 201 with the booking's
+/// id and status only: no PHI.
+///
+/// When the server knows its public origin ([`crate::Config::public_origin`]), a request
+/// whose `Origin` names another origin is refused: the widget posts from its iframe on this
+/// origin. Rate limited per client address (the `guest-booking` class, 10 a minute).
+///
+/// # Errors
+/// 404 for an unknown clinic; 403 `origin-not-allowed`; 400 `invalid-body`, `invalid-guest`,
+/// `invalid-note`, `note-too-large`, `wrong-recipients` (a note sealed to anything but exactly
+/// the clinic's current key) and those of booking (`invalid-start`, `in-the-past`,
+/// `outside-schedule`, `unknown-provider`, `unknown-service`); 409 `npp-outdated`, `no-npp`,
+/// `no-clinic-key`, `slot-taken`, `booking-exists`; 429 `rate-limited`.
+pub async fn create_guest(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<CreateGuestBookingRequest>,
+) -> Result<(StatusCode, Json<GuestBookingResponse>), AppError> {
+    check_origin(&state, &headers)?;
+    let tenant = clinic(&state, &tenant).await?;
+    check_booking_id(&req.id)?;
+    let guest = req.guest.checked().map_err(|e| AppError::bad_request("invalid-guest", e.to_string()))?;
+    if let Some(note) = &req.note {
+        check_note(note)?;
+        crate::clinic_keys::ensure_note_for_clinic_only(&state, &tenant.id, note).await?;
+    }
+    let now = state.clock.now();
+    let slot = BookableSlot::find(&state, &tenant, &req.provider_id, &req.service_id, &req.start, now).await?;
+    let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
+    let guest_id = crate::auth::new_id()?;
+    let row = NewGuest {
+        id: guest_id.clone(),
+        tenant_id: tenant.id.clone(),
+        email_index: keys.guest_index(&guest_id),
+        email_enc: keys.encrypt("users", "email_enc", &guest_id, &guest.email)?,
+        name_enc: keys.encrypt("users", "name_enc", &guest_id, &guest.name)?,
+        phone_enc: guest.phone.as_deref().map(|p| keys.encrypt("users", "phone_enc", &guest_id, p)).transpose()?,
+    };
+    let booking = slot.booking(req.id, guest_id.clone(), req.note);
+    let who = access_log::own(&guest_id, &guest.name);
+    let event = access(&state, &tenant, &guest_id, &who, created_kind(&booking), &booking.id, LogAction::CREATE)?;
+    let ack = AckRow { version_hash: req.npp_version_hash, acknowledged_at: now, channel: "widget".into() };
+    state.store.insert_guest_booking(&row, &ack, &booking, now, &access_log::prepare(&keys, &[event])?).await?;
+    Ok((StatusCode::CREATED, Json(GuestBookingResponse { id: booking.id, status: BookingStatus::Active })))
+}
+
+/// Refuses (403 `origin-not-allowed`) a request whose `Origin` is not the server's public
+/// origin, when that is configured. No `Origin` passes: browsers send one with every `POST`,
+/// so only other clients (which could send any value anyway) omit it.
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+    let Some(expected) = &state.config.public_origin else { return Ok(()) };
+    match headers.get(header::ORIGIN) {
+        None => Ok(()),
+        Some(origin) if origin.to_str().is_ok_and(|o| o == expected) => Ok(()),
+        Some(_) => Err(AppError::Refused {
+            kind: "origin-not-allowed",
+            detail: format!("guest bookings are sent from the booking widget on {expected} only"),
+        }),
+    }
+}
+
+/// What a new booking's access event names: its note if it has one, else the booking.
+fn created_kind(booking: &NewBooking) -> LogResource {
+    if booking.note.is_some() { LogResource::NOTE } else { LogResource::BOOKING }
+}
+
+/// A slot a new booking may take: a bookable provider and service of the clinic, and a start
+/// in the future on the provider's schedule. Whether it is free is decided by the write
+/// transaction ([`crate::store::Store::insert_booking`]).
+struct BookableSlot {
+    tz: TimeZone,
+    tenant_id: String,
+    provider_id: String,
+    service_id: String,
+    start_at: i64,
+    end_at: i64,
+}
+
+impl BookableSlot {
+    /// The slot of `provider_id` and `service_id` at `start` (RFC 3339).
+    ///
+    /// # Errors
+    /// 400 `invalid-start`, `unknown-provider`, `unknown-service`, `in-the-past`,
+    /// `outside-schedule`.
+    async fn find(
+        state: &AppState,
+        tenant: &TenantRow,
+        provider_id: &str,
+        service_id: &str,
+        start: &str,
+        now: i64,
+    ) -> Result<Self, AppError> {
+        let tz = time_zone(tenant)?;
+        let start = parse_start(start)?;
+        let provider = bookable_provider(state, &tenant.id, provider_id).await?;
+        let service = bookable_service(state, &tenant.id, service_id).await?;
+        let (start_at, end_at) = slot_at(state, &tz, &provider, &service, start, now).await?;
+        Ok(Self {
+            tz,
+            tenant_id: tenant.id.clone(),
+            provider_id: provider.id,
+            service_id: service.id,
+            start_at,
+            end_at,
+        })
+    }
+
+    /// The booking `id` of `patient_id` in this slot.
+    fn booking(&self, id: String, patient_id: String, note: Option<String>) -> NewBooking {
+        NewBooking {
+            id,
+            tenant_id: self.tenant_id.clone(),
+            patient_id,
+            provider_id: self.provider_id.clone(),
+            service_id: self.service_id.clone(),
+            start_at: self.start_at,
+            end_at: self.end_at,
+            note,
+        }
+    }
 }
 
 /// `GET /api/bookings?from=YYYY-MM-DD&to=YYYY-MM-DD`: the bookings the caller may see, by
@@ -379,8 +499,9 @@ fn access(
     )
 }
 
-/// The events for showing the confidential contacts of `rows` to `viewer`: one view per
-/// patient whose contact the answer carries (staff only; a patient's own view has none).
+/// The events for showing the contact details on `rows` to `viewer` (staff only; a patient's
+/// own view has none): one view of the confidential contact per patient whose contact the
+/// answer carries, and one view of the profile (their email and phone) per guest on it.
 fn contact_views(
     state: &AppState,
     tenant: &TenantRow,
@@ -391,20 +512,24 @@ fn contact_views(
     if *viewer == Viewer::Patient {
         return Ok(Vec::new());
     }
-    let mut patients: Vec<&str> =
-        rows.iter().filter(|b| b.contact_enc.is_some()).map(|b| b.patient_id.as_str()).collect();
-    patients.sort_unstable();
-    patients.dedup();
-    patients
-        .into_iter()
-        .map(|patient_id| {
+    let patients = |shown: fn(&BookingRow) -> bool| {
+        let mut ids: Vec<&str> = rows.iter().filter(|b| shown(b)).map(|b| b.patient_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let contacts = patients(|b| b.contact_enc.is_some()).into_iter().map(|id| (id, LogResource::CONFIDENTIAL_CONTACT));
+    let guests = patients(|b| b.guest).into_iter().map(|id| (id, LogResource::PROFILE));
+    contacts
+        .chain(guests)
+        .map(|(patient_id, kind)| {
             access_log::event(
                 state,
                 &tenant.id,
                 access_log::Access {
                     patient_id,
                     who,
-                    kind: LogResource::CONFIDENTIAL_CONTACT,
+                    kind,
                     resource_id: patient_id,
                     action: LogAction::VIEW,
                     from: "api",
@@ -521,6 +646,20 @@ fn wire_booking(
         }
         _ => None,
     };
+    let guest = match keys {
+        Some(keys) if *viewer != Viewer::Patient && b.guest => {
+            let email = b.guest_email_enc.as_ref().ok_or_else(|| AppError::Internal("guest without email".into()))?;
+            Some(GuestContact {
+                email: keys.decrypt("users", "email_enc", &b.patient_id, email)?,
+                phone: b
+                    .guest_phone_enc
+                    .as_ref()
+                    .map(|enc| keys.decrypt("users", "phone_enc", &b.patient_id, enc))
+                    .transpose()?,
+            })
+        }
+        _ => None,
+    };
     let status = match b.status.as_str() {
         "active" => BookingStatus::Active,
         "cancelled" => BookingStatus::Cancelled,
@@ -541,6 +680,7 @@ fn wire_booking(
         note,
         checked_in_at: b.checked_in_at.map(|at| rfc3339(tz, at)).transpose()?,
         confidential_contact,
+        guest,
         created_at: rfc3339(tz, b.created_at)?,
         updated_at: rfc3339(tz, b.updated_at)?,
     })

@@ -170,6 +170,18 @@ impl TenantKeys {
         mac.update(normalize_email(email).as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
+
+    /// The `email_index` of a guest (a patient without an account): an HMAC of the guest's
+    /// random id under a label of its own, so it is the blind index of no email and no
+    /// lookup by email (sign-in, registration, invitations) ever finds the guest. (An email
+    /// has no NUL, so it can never be this input.)
+    #[must_use]
+    pub fn guest_index(&self, guest_id: &str) -> Vec<u8> {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.index.as_slice()) else { return Vec::new() };
+        mac.update(b"bizing guest index v1\0");
+        mac.update(guest_id.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
 }
 
 /// Emails compare case-insensitively and without surrounding space.
@@ -217,6 +229,8 @@ mod tests {
         assert_eq!(keys.email_index(" Jane@Example.com "), keys.email_index("jane@example.com"));
         let other = master.tenant_keys("t1", &master.new_tenant_key("t1").unwrap()).unwrap();
         assert_ne!(other.email_index("jane@example.com"), keys.email_index("jane@example.com"));
+        assert_ne!(keys.guest_index("jane@example.com"), keys.email_index("jane@example.com"));
+        assert_ne!(keys.guest_index("g1"), keys.guest_index("g2"));
         assert!(MasterKey::from_text("short").is_err());
         assert_eq!(format!("{master:?}"), "MasterKey(..)");
     }

@@ -8,12 +8,23 @@
 //! in an iframe: a page under `/widget/` asked for with `?clinic=ID` may be framed by exactly
 //! the origins that clinic allows (`allowedOrigins` of `PUT /api/admin/clinic`), and by
 //! nobody when the clinic is unknown or allows none.
+//!
+//! Opener policy: every response says `Cross-Origin-Opener-Policy: same-origin` except the
+//! portal's HTML pages, which say `unsafe-none` ([`portal_opener_policy`]). The widget links a
+//! signed-in patient's session to its cross-site iframe through a popup of the portal
+//! (`/portal/#/widget-link`) that answers its opener, the iframe, by `postMessage`; any other
+//! policy on the popup's page severs `window.opener`. (`same-origin-allow-popups` does too:
+//! it keeps the popups a page opens, but a page opened by a document whose top-level
+//! browsing context is cross-origin still lands in a new browsing context group.) The price
+//! is that a cross-origin page that opens the portal keeps a handle on its window (it can
+//! navigate it, count its frames); it can read nothing, and the portal only ever posts to
+//! its own origin.
 
 use std::path::Path;
 
 use axum::Router;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::services::ServeDir;
@@ -42,6 +53,27 @@ async fn cache(req: Request, next: Next) -> Response {
     response
 }
 
+/// Middleware on `/portal`: HTML pages get `Cross-Origin-Opener-Policy: unsafe-none`, so the
+/// widget-link popup keeps its opener (see the module documentation). Other files keep the
+/// default `same-origin`, which only documents use anyway.
+pub async fn portal_opener_policy(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    if is_html(&response) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("unsafe-none"));
+    }
+    response
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"))
+}
+
 /// The longest clinic id looked up for a widget page.
 const MAX_CLINIC_ID: usize = 128;
 
@@ -52,12 +84,9 @@ const MAX_CLINIC_ID: usize = 128;
 pub async fn widget_frame_ancestors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let clinic = clinic_param(req.uri());
     let mut response = next.run(req).await;
-    let is_html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
-    let Some(clinic) = clinic.filter(|_| is_html && response.status().is_success()) else { return response };
+    let Some(clinic) = clinic.filter(|_| is_html(&response) && response.status().is_success()) else {
+        return response;
+    };
     let origins = match state.store.clinic_settings(&clinic).await {
         Ok(Some(settings)) => settings.allowed_origins,
         Ok(None) => Vec::new(),

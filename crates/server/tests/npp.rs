@@ -131,7 +131,7 @@ async fn rate_limits_answer_429_with_retry_after() {
 
 #[tokio::test]
 async fn rate_limits_are_configurable() {
-    let limits = bizing_server::ratelimit::RateLimits { standard: 3, phi_read: 2, export: 1 };
+    let limits = bizing_server::ratelimit::RateLimits { standard: 3, phi_read: 2, export: 1, guest_booking: 1 };
     let app = TestApp::with_config(Config { rate_limits: limits, ..Config::default() }).await;
     let mut statuses = Vec::new();
     for _ in 0..4 {

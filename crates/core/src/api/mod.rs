@@ -16,6 +16,7 @@ mod npp;
 mod preferences;
 mod rewrap;
 mod scheduling;
+mod widget;
 
 pub use accounts::*;
 pub use admin::*;
@@ -27,6 +28,7 @@ pub use npp::*;
 pub use preferences::*;
 pub use rewrap::*;
 pub use scheduling::*;
+pub use widget::*;
 
 /// An RFC 9457 problem, as every error response carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -210,6 +210,11 @@ pub struct Booking {
     /// `GET /api/preferences`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidential_contact: Option<crate::api::ConfidentialContact>,
+    /// Present exactly when a guest (no account) made the booking from the widget: how to
+    /// reach them, for staff only (receptionists, providers, admins). Absent for bookings of
+    /// patients with accounts. Its presence marks a guest booking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<crate::api::GuestContact>,
     /// When it was made, RFC 3339 with the clinic's offset.
     pub created_at: String,
     /// When it last changed, RFC 3339 with the clinic's offset.

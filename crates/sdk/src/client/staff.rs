@@ -1067,6 +1067,7 @@ mod tests {
             note,
             checked_in_at: None,
             confidential_contact: None,
+            guest: None,
             created_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-01T00:00:00Z".into(),
         }

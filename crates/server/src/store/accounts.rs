@@ -38,6 +38,9 @@ pub struct UserRow {
     pub locked_until: Option<i64>,
     /// When an admin removed this (staff) account; it can no longer sign in.
     pub disabled_at: Option<i64>,
+    /// A guest of the booking widget: a patient without an account, who can never sign in
+    /// (its auth columns are empty).
+    pub guest: bool,
 }
 
 /// A session as stored.
@@ -55,6 +58,11 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     /// When a second factor was last given in this session.
     pub step_up_at: Option<i64>,
+    /// `browser` (the cookie) or `widget` (a bearer token).
+    pub kind: String,
+    /// A widget session's parent: `(token hash, created_at, last_seen_at)`; `None` for a
+    /// browser session, and for a widget session whose parent is gone.
+    pub parent: Option<(Vec<u8>, i64, i64)>,
 }
 
 /// A new user, PHI already encrypted.
@@ -86,12 +94,53 @@ pub struct NewUser {
     pub totp_secret_enc: Option<Vec<u8>>,
 }
 
+/// A guest of the booking widget (a patient without an account), PHI already encrypted.
+#[derive(Debug, Clone)]
+pub struct NewGuest {
+    /// The id (random, like any user's).
+    pub id: String,
+    /// The tenant.
+    pub tenant_id: String,
+    /// Not the blind index of the email: a value no email lookup can produce
+    /// ([`crate::vault::TenantKeys::guest_index`]).
+    pub email_index: Vec<u8>,
+    /// Encrypted email.
+    pub email_enc: Vec<u8>,
+    /// Encrypted name.
+    pub name_enc: Vec<u8>,
+    /// Encrypted phone number, if given.
+    pub phone_enc: Option<Vec<u8>>,
+}
+
+/// Inserts a guest inside the caller's transaction: role `patient`, `guest = 1`, and empty
+/// auth columns, so nothing can sign in as it.
+///
+/// # Errors
+/// Database errors.
+pub(super) async fn insert_guest_in(conn: &mut SqliteConnection, g: &NewGuest, now: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, role, email_index, email_enc, name_enc, auth_hash, kdf_params, \
+         public_key, wrapped_private_key, created_at, guest, phone_enc) \
+         VALUES (?, ?, 'patient', ?, ?, ?, '', '', X'', '', ?, 1, ?)",
+    )
+    .bind(&g.id)
+    .bind(&g.tenant_id)
+    .bind(&g.email_index)
+    .bind(&g.email_enc)
+    .bind(&g.name_enc)
+    .bind(now)
+    .bind(&g.phone_enc)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// The columns [`user_row`] reads, as a literal so queries stay literal SQL.
 macro_rules! user_columns {
     () => {
         "id, tenant_id, role, email_enc, name_enc, auth_hash, kdf_params, public_key, \
          wrapped_private_key, totp_secret_enc, totp_pending_enc, totp_last_step, failed_attempts, locked_until, \
-         disabled_at"
+         disabled_at, guest"
     };
 }
 
@@ -112,6 +161,7 @@ fn user_row(row: &sqlx::sqlite::SqliteRow) -> Result<UserRow, sqlx::Error> {
         failed_attempts: row.try_get("failed_attempts")?,
         locked_until: row.try_get("locked_until")?,
         disabled_at: row.try_get("disabled_at")?,
+        guest: row.try_get::<i64, _>("guest")? != 0,
     })
 }
 
@@ -170,12 +220,14 @@ impl Store {
         Ok(())
     }
 
-    /// A user by tenant and email blind index.
+    /// An account by tenant and email blind index (never a guest, who has no sign-in; a
+    /// guest's index is not that of any email anyway).
     ///
     /// # Errors
     /// Database errors.
     pub async fn user_by_email(&self, tenant_id: &str, email_index: &[u8]) -> Result<Option<UserRow>, AppError> {
-        let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = ? AND email_index = ?");
+        let sql =
+            concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = ? AND email_index = ? AND guest = 0");
         let row = sqlx::query(sql).bind(tenant_id).bind(email_index).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(user_row).transpose()?)
     }
@@ -377,22 +429,31 @@ impl Store {
         Ok(())
     }
 
-    /// A session by token hash; none for a removed (disabled) account, whose sessions are
-    /// deleted on removal anyway (this also covers a sign-in racing the removal).
+    /// A session by token hash, with its parent's times for a widget session; none for a
+    /// removed (disabled) account, whose sessions are deleted on removal anyway (this also
+    /// covers a sign-in racing the removal), and never a guest's (guests have no sessions).
     ///
     /// # Errors
     /// Database errors.
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
         let row = sqlx::query(
-            "SELECT s.user_id, s.tenant_id, s.mfa_done, s.created_at, s.last_seen_at, s.step_up_at FROM sessions s \
+            "SELECT s.user_id, s.tenant_id, s.mfa_done, s.created_at, s.last_seen_at, s.step_up_at, s.kind, \
+             p.token_hash AS parent_hash, p.created_at AS parent_created_at, p.last_seen_at AS parent_last_seen_at \
+             FROM sessions s \
              JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
-             WHERE s.token_hash = ? AND u.disabled_at IS NULL",
+             LEFT JOIN sessions p ON p.token_hash = s.parent_token_hash AND p.user_id = s.user_id \
+             WHERE s.token_hash = ? AND u.disabled_at IS NULL AND u.guest = 0",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row
             .map(|r| -> Result<SessionRow, sqlx::Error> {
+                let parent_hash: Option<Vec<u8>> = r.try_get("parent_hash")?;
+                let parent = match parent_hash {
+                    Some(hash) => Some((hash, r.try_get("parent_created_at")?, r.try_get("parent_last_seen_at")?)),
+                    None => None,
+                };
                 Ok(SessionRow {
                     user_id: r.try_get("user_id")?,
                     tenant_id: r.try_get("tenant_id")?,
@@ -400,22 +461,68 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                     last_seen_at: r.try_get("last_seen_at")?,
                     step_up_at: r.try_get("step_up_at")?,
+                    kind: r.try_get("kind")?,
+                    parent,
                 })
             })
             .transpose()?)
     }
 
-    /// Notes activity on a session.
+    /// Notes activity on a session and, for a widget session, on its parent too (so the
+    /// patient's portal stays signed in while they use the widget). Never moves a time back.
     ///
     /// # Errors
     /// Database errors.
     pub async fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), AppError> {
-        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
-            .bind(now)
-            .bind(token_hash)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE token_hash = ? \
+             OR token_hash = (SELECT parent_token_hash FROM sessions WHERE token_hash = ?)",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(token_hash)
+        .execute(&self.writer)
+        .await?;
         Ok(())
+    }
+
+    /// Starts a widget session, a child of the browser session `parent_hash` (same user, second
+    /// factor given, no step-up), and records the security event `widget_session_created`, in
+    /// one transaction. Returns false, changing nothing, if the parent is gone.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_widget_session(
+        &self,
+        token_hash: &[u8],
+        parent_hash: &[u8],
+        now: i64,
+    ) -> Result<bool, AppError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let done = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, tenant_id, mfa_done, created_at, last_seen_at, kind, \
+             parent_token_hash) SELECT ?, user_id, tenant_id, 1, ?, ?, 'widget', token_hash FROM sessions \
+             WHERE token_hash = ? AND kind = 'browser' AND mfa_done = 1",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(now)
+        .bind(parent_hash)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO security_events (tenant_id, user_id, kind, at) \
+             SELECT tenant_id, user_id, 'widget_session_created', ? FROM sessions WHERE token_hash = ?",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Marks a session's second factor given.
@@ -432,12 +539,17 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a session.
+    /// Ends a session and the widget sessions made from it. (The foreign key deletes those
+    /// too; saying so here keeps it true without one.)
     ///
     /// # Errors
     /// Database errors.
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<(), AppError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR parent_token_hash = ?")
+            .bind(token_hash)
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 

@@ -16,13 +16,14 @@ mod preferences;
 mod rewrap;
 mod scheduling;
 
-pub use accounts::{NewUser, SessionRow, UserRow};
+pub use accounts::{NewGuest, NewUser, SessionRow, UserRow};
 pub(crate) use admin::invalid_invitation;
 pub use admin::{ClinicSettingsRow, InvitationRow, NewInvitation, StaffMemberRow};
 pub use clinic_keys::{ClinicKeyRow, ClinicKeyShareRow, NewClinicKey, NewClinicKeyShare, StaffRow};
 pub(crate) use clinic_keys::{unknown_version, wrong_version};
 pub use corrections::{CorrectionRow, Decision, Extension, NewCorrection};
 pub use log::NewLeaf;
+pub(crate) use npp::npp_outdated;
 pub use npp::{AckRow, NppRow};
 pub use preferences::{ContactRow, NewRestriction, RestrictionDecisionRow, RestrictionRow};
 pub use rewrap::{SealedColumn, SealedRow, SealedUpdate};

@@ -27,6 +27,57 @@ pub struct AckRow {
     pub channel: String,
 }
 
+/// Records `ack` of the clinic's current notice inside the caller's write transaction,
+/// checking there that `ack.version_hash` is still the current version (so a notice published
+/// meanwhile cannot be acknowledged unread).
+///
+/// # Errors
+/// [`AppError::Conflict`] `no-npp` (the clinic has published none) or `npp-outdated`;
+/// database errors.
+pub(super) async fn acknowledge_current_in(
+    conn: &mut sqlx::SqliteConnection,
+    tenant_id: &str,
+    user_id: &str,
+    ack: &AckRow,
+) -> Result<(), AppError> {
+    let current =
+        sqlx::query("SELECT hash FROM npp_versions WHERE tenant_id = ? ORDER BY published_at DESC, rowid DESC LIMIT 1")
+            .bind(tenant_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(current) = current else {
+        return Err(AppError::Conflict {
+            kind: "no-npp",
+            detail: "this clinic has not published its Notice of Privacy Practices yet, so it cannot take bookings \
+                     without an account"
+                .into(),
+        });
+    };
+    let hash: String = current.try_get("hash")?;
+    if hash != ack.version_hash {
+        return Err(npp_outdated());
+    }
+    sqlx::query(
+        "INSERT INTO npp_acks (tenant_id, user_id, version_hash, acknowledged_at, channel) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(&ack.version_hash)
+    .bind(ack.acknowledged_at)
+    .bind(&ack.channel)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// 409 `npp-outdated`: the version acknowledged is not the current one.
+pub(crate) fn npp_outdated() -> AppError {
+    AppError::Conflict {
+        kind: "npp-outdated",
+        detail: "a newer notice has been published; read and acknowledge that one".into(),
+    }
+}
+
 impl Store {
     /// Publishes a version (publishing the same text again makes it current again).
     ///

@@ -110,6 +110,12 @@ pub struct BookingRow {
     pub created_at: i64,
     /// Last changed, Unix seconds.
     pub updated_at: i64,
+    /// Whether the patient is a guest of the widget (no account).
+    pub guest: bool,
+    /// A guest's encrypted email (`users.email_enc`); `None` for patients with accounts.
+    pub guest_email_enc: Option<Vec<u8>>,
+    /// A guest's encrypted phone number (`users.phone_enc`), if they gave one.
+    pub guest_phone_enc: Option<Vec<u8>>,
 }
 
 /// The start times a listing covers: `[from, to)`, Unix seconds.
@@ -142,7 +148,9 @@ macro_rules! booking_select {
     () => {
         "SELECT b.id, b.tenant_id, b.patient_id, u.name_enc AS patient_name_enc, b.provider_id, \
          p.user_id AS provider_user_id, p.display_name AS provider_name, b.service_id, s.name AS service_name, \
-         b.start_at, b.end_at, b.status, b.note, b.checked_in_at, cc.contact_enc, b.created_at, b.updated_at \
+         b.start_at, b.end_at, b.status, b.note, b.checked_in_at, cc.contact_enc, b.created_at, b.updated_at, \
+         u.guest, CASE WHEN u.guest = 1 THEN u.email_enc END AS guest_email_enc, \
+         CASE WHEN u.guest = 1 THEN u.phone_enc END AS guest_phone_enc \
          FROM bookings b \
          JOIN users u ON u.tenant_id = b.tenant_id AND u.id = b.patient_id \
          JOIN providers p ON p.tenant_id = b.tenant_id AND p.id = b.provider_id \
@@ -170,6 +178,9 @@ fn booking_row(r: &sqlx::sqlite::SqliteRow) -> Result<BookingRow, sqlx::Error> {
         contact_enc: r.try_get("contact_enc")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        guest: r.try_get::<i64, _>("guest")? != 0,
+        guest_email_enc: r.try_get("guest_email_enc")?,
+        guest_phone_enc: r.try_get("guest_phone_enc")?,
     })
 }
 
@@ -203,6 +214,52 @@ fn map_write_error(e: sqlx::Error) -> AppError {
         sqlx::Error::Database(db) if db.is_unique_violation() => slot_taken(),
         _ => e.into(),
     }
+}
+
+/// Inserts a booking inside the caller's write (`BEGIN IMMEDIATE`) transaction unless its id
+/// is taken or its time overlaps an active booking with the same provider.
+///
+/// # Errors
+/// [`AppError::Conflict`] `booking-exists` or `slot-taken`; database errors.
+async fn insert_booking_in(conn: &mut sqlx::SqliteConnection, b: &NewBooking, now: i64) -> Result<(), AppError> {
+    let exists = sqlx::query("SELECT 1 FROM bookings WHERE id = ?").bind(&b.id).fetch_optional(&mut *conn).await?;
+    if exists.is_some() {
+        return Err(AppError::Conflict {
+            kind: "booking-exists",
+            detail: "a booking with this id exists; make a new id".into(),
+        });
+    }
+    let overlap = sqlx::query(
+        "SELECT 1 FROM bookings WHERE tenant_id = ? AND provider_id = ? AND status = 'active' \
+         AND start_at < ? AND end_at > ? LIMIT 1",
+    )
+    .bind(&b.tenant_id)
+    .bind(&b.provider_id)
+    .bind(b.end_at)
+    .bind(b.start_at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if overlap.is_some() {
+        return Err(slot_taken());
+    }
+    sqlx::query(
+        "INSERT INTO bookings (id, tenant_id, patient_id, provider_id, service_id, start_at, end_at, status, \
+         note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
+    )
+    .bind(&b.id)
+    .bind(&b.tenant_id)
+    .bind(&b.patient_id)
+    .bind(&b.provider_id)
+    .bind(&b.service_id)
+    .bind(b.start_at)
+    .bind(b.end_at)
+    .bind(&b.note)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_write_error)?;
+    Ok(())
 }
 
 impl Store {
@@ -396,50 +453,41 @@ impl Store {
     }
 
     /// Creates a booking unless its time overlaps an active booking with the same provider:
-    /// the check and the insert run in one write transaction.
+    /// the check and the insert run in one write transaction, with the booking's access-log
+    /// leaves.
     ///
     /// # Errors
     /// [`AppError::Conflict`] `slot-taken` on an overlap, `booking-exists` if the id is
     /// taken; database errors.
     pub async fn insert_booking(&self, b: &NewBooking, now: i64, log: &[super::NewLeaf]) -> Result<(), AppError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let exists = sqlx::query("SELECT 1 FROM bookings WHERE id = ?").bind(&b.id).fetch_optional(&mut *tx).await?;
-        if exists.is_some() {
-            return Err(AppError::Conflict {
-                kind: "booking-exists",
-                detail: "a booking with this id exists; make a new id".into(),
-            });
-        }
-        let overlap = sqlx::query(
-            "SELECT 1 FROM bookings WHERE tenant_id = ? AND provider_id = ? AND status = 'active' \
-             AND start_at < ? AND end_at > ? LIMIT 1",
-        )
-        .bind(&b.tenant_id)
-        .bind(&b.provider_id)
-        .bind(b.end_at)
-        .bind(b.start_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if overlap.is_some() {
-            return Err(slot_taken());
-        }
-        sqlx::query(
-            "INSERT INTO bookings (id, tenant_id, patient_id, provider_id, service_id, start_at, end_at, status, \
-             note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-        )
-        .bind(&b.id)
-        .bind(&b.tenant_id)
-        .bind(&b.patient_id)
-        .bind(&b.provider_id)
-        .bind(&b.service_id)
-        .bind(b.start_at)
-        .bind(b.end_at)
-        .bind(&b.note)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_write_error)?;
+        insert_booking_in(&mut tx, b, now).await?;
+        super::log::append_in(&mut tx, &b.tenant_id, log).await?;
+        tx.commit().await.map_err(map_write_error)?;
+        Ok(())
+    }
+
+    /// Creates a guest's booking: the guest (a patient row that cannot sign in), their
+    /// acknowledgment of the clinic's current notice, the booking (checked as in
+    /// [`Store::insert_booking`]) and its access-log leaves, all in one write transaction, so
+    /// nothing is left behind when any part is refused.
+    ///
+    /// # Errors
+    /// As [`Store::insert_booking`]; [`AppError::Conflict`] `npp-outdated` unless
+    /// `ack.version_hash` is the clinic's current notice, `no-npp` if it has none; database
+    /// errors.
+    pub async fn insert_guest_booking(
+        &self,
+        guest: &super::NewGuest,
+        ack: &super::AckRow,
+        b: &NewBooking,
+        now: i64,
+        log: &[super::NewLeaf],
+    ) -> Result<(), AppError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        super::accounts::insert_guest_in(&mut tx, guest, now).await?;
+        super::npp::acknowledge_current_in(&mut tx, &guest.tenant_id, &guest.id, ack).await?;
+        insert_booking_in(&mut tx, b, now).await?;
         super::log::append_in(&mut tx, &b.tenant_id, log).await?;
         tx.commit().await.map_err(map_write_error)?;
         Ok(())

@@ -390,6 +390,7 @@ mod tests {
             note: None,
             checked_in_at: None,
             confidential_contact: None,
+            guest: None,
             created_at: start.into(),
             updated_at: start.into(),
         };
