@@ -205,7 +205,7 @@ async fn run() -> Result<(), String> {
     let args = parse_args()?;
     let store = Store::open(&args.database).await.map_err(|e| format!("database {}: {e}", args.database))?;
     let master = MasterKey::load_or_create(&args.master_key_file).map_err(|e| e.to_string())?;
-    let limits = RateLimits { standard: 1 << 40, phi_read: 1 << 40, export: 1 << 40 };
+    let limits = RateLimits { standard: 1 << 40, phi_read: 1 << 40, export: 1 << 40, guest_booking: 1 << 40 };
     let config = Config { rate_limits: limits, ..Config::default() };
     let state = AppState::new(store, master, Arc::new(SystemClock), config).map_err(|e| e.to_string())?;
     demo::seed(&state, KdfProfile::InsecureFastForTests).await.map_err(|e| e.to_string())?;
