@@ -138,6 +138,17 @@ export type {
   SetConfidentialContact,
 } from "./dist/bizing_sdk.js";
 
+// The booking widget: bookings by guests (no account), widget sessions (a bearer token for
+// the widget's cross-site iframe), and the session's activity and time left.
+export type {
+  CreateGuestBookingRequest,
+  GuestBookingResponse,
+  GuestContact,
+  GuestDetails,
+  SessionStatus,
+  WidgetSessionResponse,
+} from "./dist/bizing_sdk.js";
+
 /**
  * Loads the wasm module, once however often it is called (concurrent calls share one load;
  * a failed load may be retried). Await it before anything else: until it resolves, every

@@ -12,6 +12,12 @@
 //! sets in its own memory, sends them back with its own requests (to its base URL only), and
 //! drops them on logout. They are never written anywhere else and never exposed.
 //!
+//! **Widget sessions.** The booking widget runs in a cross-site iframe, where the browser
+//! never sends the `SameSite=Strict` session cookie. There a client is given a widget
+//! session's token ([`BookingClient::set_session_token`], made by the portal with
+//! [`BookingClient::widget_session`]) and sends it as `Authorization: Bearer` on every
+//! request instead of any cookie. The token is held in memory only and zeroized on logout.
+//!
 //! **Keys.** The password never leaves the client: [`BookingClient::register`] and
 //! [`BookingClient::login`] derive the auth key and the wrap key locally and send only the auth
 //! key. The key pair they return is a [`bizing_core::KeyPair`] the caller owns: zeroized when
@@ -29,6 +35,7 @@
 mod admin;
 mod preferences;
 mod staff;
+mod widget;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -268,6 +275,9 @@ struct Inner {
     /// Outside a browser: the cookies the API set, name and value, in memory only. `None`
     /// in a browser or with `Credentials::Omit`.
     jar: Option<RefCell<Cookies>>,
+    /// A widget session's token, sent as `Authorization: Bearer` instead of any cookie while
+    /// set; in memory only, zeroized when replaced and on logout.
+    session_token: RefCell<Option<Zeroizing<String>>>,
     /// Keys (and keyrings) this client handed to JavaScript, zeroized on logout.
     #[cfg(feature = "js")]
     keys: RefCell<Vec<WeakSlot>>,
@@ -445,6 +455,7 @@ impl BookingClient {
                 credentials,
                 browser,
                 jar,
+                session_token: RefCell::default(),
                 #[cfg(feature = "js")]
                 keys: RefCell::default(),
             }),
@@ -472,6 +483,12 @@ impl BookingClient {
         Some(Zeroizing::new(pairs.join("; ")))
     }
 
+    /// `Bearer <token>` while a widget session's token is set.
+    fn authorization(&self) -> Option<Zeroizing<String>> {
+        let token = self.inner.session_token.borrow();
+        token.as_ref().map(|t| Zeroizing::new(format!("Bearer {}", t.as_str())))
+    }
+
     /// One request; the response body text on success.
     async fn request(&self, method: &str, path: &str, body: Option<String>) -> Result<String, ClientError> {
         let global = js_sys::global();
@@ -488,7 +505,13 @@ impl BookingClient {
             headers.set("content-type", "application/json").map_err(|e| network(&e))?;
             init.set_body(&JsValue::from_str(body));
         }
-        if self.inner.browser {
+        if let Some(authorization) = self.authorization() {
+            // A widget session: the token is the session, so no cookie goes with it.
+            headers.set("authorization", &authorization).map_err(|e| network(&e))?;
+            if self.inner.browser {
+                init.set_credentials(web_sys::RequestCredentials::Omit);
+            }
+        } else if self.inner.browser {
             init.set_credentials(self.inner.credentials.mode());
         } else if let Some(cookie) = self.cookie_header() {
             headers.set("cookie", &cookie).map_err(|e| network(&e))?;
@@ -573,12 +596,13 @@ impl BookingClient {
         keys.push(slot);
     }
 
-    /// Forgets the session: drops the cookies and zeroizes the keys this client handed to
-    /// JavaScript.
+    /// Forgets the session: drops the cookies and the widget session's token (zeroized) and
+    /// zeroizes the keys this client handed to JavaScript.
     fn forget(&self) {
         if let Some(jar) = &self.inner.jar {
             jar.borrow_mut().clear();
         }
+        self.inner.session_token.borrow_mut().take();
         #[cfg(feature = "js")]
         {
             let slots: Vec<WeakSlot> = self.inner.keys.borrow_mut().drain(..).collect();
@@ -1033,6 +1057,8 @@ export interface Booking {
   checkedInAt?: string;
   /** Staff only: how and where the patient asked to be contacted instead, if they did. */
   confidentialContact?: ConfidentialContact;
+  /** Staff only, and only on a guest's booking (made in the widget without an account): how to reach the guest. */
+  guest?: GuestContact;
   createdAt: string;
   updatedAt: string;
 }
