@@ -135,6 +135,32 @@ export async function freshCode(secret, usedStep) {
   return { code: totpCode(secret), step };
 }
 
+/** A TOTP code for one of `server`'s demo accounts that the server has not accepted yet. */
+export async function staffCode(server, role) {
+  server.usedSteps ??= {};
+  const { code, step } = await freshCode(server.accounts[role].totpSecret, server.usedSteps[role]);
+  server.usedSteps[role] = step;
+  return code;
+}
+
+/** Signs one of `server`'s demo staff accounts in through the portal page; waits for the schedule. */
+export async function signInStaff(page, server, role) {
+  const account = server.accounts[role];
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await page.locator("#signin-code").fill(await staffCode(server, role));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("h1#page-title").filter({ hasText: /schedule/ }).waitFor({ timeout: 30_000 });
+}
+
+/** Shows the clinic-local day `date` (YYYY-MM-DD, or an RFC 3339 time) in the staff schedule. */
+export async function goToDay(page, date) {
+  await page.getByLabel("Go to date").fill(date.slice(0, 10));
+  await page.locator(".schedule, .empty").first().waitFor({ timeout: 30_000 });
+}
+
 /** axe-core on the page as it is now: no serious or critical violations. */
 export async function checkA11y(page, where) {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

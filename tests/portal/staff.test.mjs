@@ -11,11 +11,14 @@ import {
   bookWithNote,
   checkA11y,
   freshCode,
+  goToDay,
   launch,
   newPage,
   screenshot,
   sdk,
+  signInStaff as signInStaffAt,
   sqlite,
+  staffCode,
   startServer,
 } from "./harness.mjs";
 
@@ -42,27 +45,8 @@ async function openPortal() {
   return { context, page };
 }
 
-// The last TOTP step each demo account used: the server accepts each step once.
-const usedSteps = {};
-
-/** A TOTP code for a demo account that the server has not seen yet. */
-async function codeFor(role) {
-  const { code, step } = await freshCode(server.accounts[role].totpSecret, usedSteps[role]);
-  usedSteps[role] = step;
-  return code;
-}
-
-/** Signs a demo staff member in through the page; waits for their schedule. */
-async function signInStaff(page, role) {
-  const account = server.accounts[role];
-  await page.getByLabel("Email").fill(account.email);
-  await page.getByLabel("Password").fill(account.password);
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator("#signin-code").waitFor({ timeout: 30_000 });
-  await page.locator("#signin-code").fill(await codeFor(role));
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await heading(page).filter({ hasText: /schedule/ }).waitFor({ timeout: 30_000 });
-}
+const codeFor = (role) => staffCode(server, role);
+const signInStaff = (page, role) => signInStaffAt(page, server, role);
 
 /** Signs a patient in through the page with a recovery code. */
 async function signInPatient(page, { email, password }, recoveryCode) {
@@ -74,12 +58,6 @@ async function signInPatient(page, { email, password }, recoveryCode) {
   await page.locator("#signin-code").fill(recoveryCode);
   await page.getByRole("button", { name: "Sign in" }).click();
   await heading(page).filter({ hasText: /My bookings|Notice of Privacy Practices/ }).waitFor({ timeout: 30_000 });
-}
-
-/** Shows the day of an RFC 3339 time (its clinic-local date) in the schedule. */
-async function goToDay(page, rfc3339) {
-  await page.getByLabel("Go to date").fill(rfc3339.slice(0, 10));
-  await page.locator(".schedule, .empty").first().waitFor({ timeout: 30_000 });
 }
 
 /** Moves a booking to start `seconds` from now (the free slots may be any time ahead). */

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: seal/open timings natively and as wasm in Node, and the wasm size;
 //! the server under load (`bench_server`); the portal's first-load size and sign-in time in
-//! headless Chromium (`bench_portal`). Prints tables and writes `target/bench/report.json`.
+//! headless Chromium (`bench_portal`); the widget's sizes and insertion-to-ready time
+//! (`bench_widget`). Prints tables and writes `target/bench/report.json`.
 //! Not a test: nothing here asserts on time or size, so a slow machine never fails a build.
 
 use std::path::{Path, PathBuf};
@@ -32,11 +33,12 @@ const WASM_PROFILES: &[(&str, &str)] = &[("wasm-release", "--profile=wasm-releas
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let parts = match args {
-        [] => Parts { envelope: true, server: true, portal: true },
+        [] => Parts { envelope: true, server: true, portal: true, widget: true },
         [flag, only] if flag == "--only" => match only.as_str() {
-            "envelope" => Parts { envelope: true, server: false, portal: false },
-            "server" => Parts { envelope: false, server: true, portal: false },
-            "portal" => Parts { envelope: false, server: false, portal: true },
+            "envelope" => Parts { envelope: true, ..Parts::NONE },
+            "server" => Parts { server: true, ..Parts::NONE },
+            "portal" => Parts { portal: true, ..Parts::NONE },
+            "widget" => Parts { widget: true, ..Parts::NONE },
             _ => return usage(args),
         },
         _ => return usage(args),
@@ -57,10 +59,15 @@ struct Parts {
     envelope: bool,
     server: bool,
     portal: bool,
+    widget: bool,
+}
+
+impl Parts {
+    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false };
 }
 
 fn usage(args: &[String]) -> ExitCode {
-    eprintln!("xtask bench: expected no options or `--only envelope|server|portal`, not `{}`", args.join(" "));
+    eprintln!("xtask bench: expected no options or `--only envelope|server|portal|widget`, not `{}`", args.join(" "));
     ExitCode::from(2)
 }
 
@@ -80,6 +87,10 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
         println!("==> portal (first-load size; sign-in in headless Chromium)");
         report["portal"] = crate::bench_portal::run(root, &out)?;
     }
+    if parts.widget {
+        println!("==> widget (loader and first-load sizes; insertion to ready in headless Chromium)");
+        report["widget"] = crate::bench_widget::run(root, &out)?;
+    }
     println!();
     if parts.envelope {
         print_table(&report);
@@ -89,6 +100,9 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
     }
     if parts.portal {
         crate::bench_portal::print(&report["portal"]);
+    }
+    if parts.widget {
+        crate::bench_widget::print(&report["widget"]);
     }
     let path = out.join("report.json");
     let text = serde_json::to_string_pretty(&report)

@@ -203,6 +203,130 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     Ok((web_root, gz))
 }
 
+/// The widget's static sources: `frame.html`, `start.js`, `widget.css` templates and the
+/// loader, `loader.js`.
+const WIDGET_STATIC: &str = "web/widget/static";
+/// The widget's versioned path under `/widget/`: the loader's URL names it, and pages pin
+/// the loader by its SRI hash, so what is published under one version never changes.
+pub(crate) const WIDGET_VERSION_DIR: &str = "v1";
+/// The goals for the widget, gzipped (level 9), in bytes: the loader, and the first load of
+/// the frame (HTML, CSS, JS, wasm). Printed next to the sizes; `cargo xtask bench` reports them.
+pub(crate) const LOADER_BUDGET_GZIP: u64 = 5_000;
+pub(crate) const WIDGET_BUDGET_GZIP: u64 = 150_000;
+
+/// What [`widget`] built.
+pub(crate) struct WidgetBuild {
+    /// The web root to pass to `bizing-server --static` (the widget is in `widget/v1/`).
+    pub(crate) web_root: PathBuf,
+    /// `loader.js`, gzipped, in bytes.
+    pub(crate) loader_gz: u64,
+    /// The frame's first load (`frame.html`, CSS, `start.js`, glue, wasm), gzipped, in bytes.
+    pub(crate) first_load_gz: u64,
+    /// The loader's Subresource Integrity value (`sha384-…`), for the `<script>` tag.
+    pub(crate) loader_sri: String,
+    /// The loader file.
+    pub(crate) loader: PathBuf,
+    /// The files of the frame's first load, in the order the browser finds them.
+    pub(crate) first_load: Vec<PathBuf>,
+}
+
+pub(crate) fn widget_main(root: &Path) -> ExitCode {
+    match widget(root) {
+        Ok(built) => {
+            println!("     loader integrity: {}", built.loader_sri);
+            println!("     serve it with: bizing-server --static {}", built.web_root.display());
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            println!("FAIL build-widget: {}", failure.what());
+            println!("     what to do: {}", failure.hint());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds the booking widget (`web/widget`) into `<target>/web/widget/v1/`: the loader
+/// (`loader.js`, as written, under its fixed versioned name, with its SRI hash printed), and
+/// the frame the loader embeds (`frame.html`, revalidated on every load, naming hashed
+/// `start-<hash>.js`, `widget-<hash>.css`, glue and wasm), built as the portal is.
+pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
+    setup::wasm_target(root)?;
+    setup::wasm_bindgen_cli(root)?;
+    setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
+    Cmd::cargo(root)
+        .args(["build", "-p", "bizing-widget", "--bin", "bizing-widget"])
+        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
+        .hint("see the compiler errors above; `cargo check -p bizing-widget --target wasm32-unknown-unknown` is faster")
+        .run()?;
+    let target = target_dir(root)?;
+    let built = target.join(WASM_TARGET).join(PROFILE);
+    let web_root = target.join(WEB_DIR);
+    let staging = web_root.join(".widget-bindgen");
+    let out = web_root.join("widget").join(WIDGET_VERSION_DIR);
+    for dir in [&staging, &out] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
+        }
+    }
+    let (wasm, glue) = bind_and_optimise(root, &built.join("bizing-widget.wasm"), &staging, "widget")?;
+    std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
+    let read = |path: &Path| std::fs::read(path).map_err(|e| io_failure("read", path, &e));
+    let read_text = |path: &Path| std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e));
+    let write = |name: &str, bytes: &[u8]| {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))
+    };
+    let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| {
+        let name = hashed_name(stem, ext, bytes);
+        write(&name, bytes)?;
+        Ok::<_, Failure>(name)
+    };
+    let sources = root.join(WIDGET_STATIC);
+    let wasm_name = write_hashed("widget", "wasm", &read(&wasm)?)?;
+    let glue_name = write_hashed("widget", "js", &read(&glue)?)?;
+    let snippets = staging.join("snippets");
+    if snippets.is_dir() {
+        copy_tree(&snippets, &out.join("snippets"))?;
+    }
+    let start = read_text(&sources.join("start.js"))?.replace("{{GLUE}}", &glue_name).replace("{{WASM}}", &wasm_name);
+    let start_name = write_hashed("start", "js", start.as_bytes())?;
+    let css_name = write_hashed("widget", "css", &read(&sources.join("widget.css"))?)?;
+    let frame = read_text(&sources.join("frame.html"))?.replace("{{CSS}}", &css_name).replace("{{START}}", &start_name);
+    write("frame.html", frame.as_bytes())?;
+    let loader = read(&sources.join("loader.js"))?;
+    write("loader.js", &loader)?;
+    std::fs::remove_dir_all(&staging).map_err(|e| io_failure("remove", &staging, &e))?;
+
+    let loader_sri = sri(&loader);
+    let (loader_raw, loader_gz) = precompress(root, &[out.join("loader.js")])?;
+    let first = ["frame.html", &css_name, &start_name, &glue_name, &wasm_name].map(|name| out.join(name));
+    let (raw, first_load_gz) = precompress(root, &first)?;
+    println!(
+        "     {}: loader {} (gzip {} = {loader_gz} bytes, goal {LOADER_BUDGET_GZIP}); first load of the frame {} \
+         (gzip {} = {first_load_gz} bytes, goal {WIDGET_BUDGET_GZIP})",
+        out.strip_prefix(root).unwrap_or(&out).display(),
+        kib(loader_raw),
+        kib(loader_gz),
+        kib(raw),
+        kib(first_load_gz),
+    );
+    Ok(WidgetBuild {
+        web_root,
+        loader_gz,
+        first_load_gz,
+        loader_sri,
+        loader: out.join("loader.js"),
+        first_load: first.to_vec(),
+    })
+}
+
+/// The Subresource Integrity value of `bytes`: `sha384-` and the base64 SHA-384 digest.
+pub(crate) fn sri(bytes: &[u8]) -> String {
+    use base64ct::Encoding as _;
+    use sha2::Digest as _;
+    format!("sha384-{}", base64ct::Base64::encode_string(&sha2::Sha384::digest(bytes)))
+}
+
 /// wasm-bindgen's `--target web` glue for `wasm` (as `<name>.js`, in `staging`), then
 /// `wasm-opt -Oz`; returns the optimised wasm and the glue.
 fn bind_and_optimise(root: &Path, wasm: &Path, staging: &Path, name: &str) -> Result<(PathBuf, PathBuf), Failure> {
@@ -386,6 +510,29 @@ mod tests {
         // Output without the marker means wasm-bindgen changed: fail loudly, not silently.
         assert!(trim_loader_types(&dts).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn sri_is_the_base64_sha384() {
+        // `printf '' | openssl dgst -sha384 -binary | base64`
+        assert_eq!(sri(b""), "sha384-OLBgp1GsljhM2TJ+sbHjaiH9txEUvgdDTAzHv2P24donTt6/529l+9Ua0vFImLlb");
+    }
+
+    #[test]
+    fn the_docs_publish_the_loaders_integrity() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let loader = std::fs::read(root.join(WIDGET_STATIC).join("loader.js")).unwrap();
+        let docs = std::fs::read_to_string(root.join("docs/widget.md")).unwrap();
+        let published: Vec<&str> = docs.split('"').filter(|s| s.starts_with("sha384-")).collect();
+        assert!(!published.is_empty(), "docs/widget.md shows the snippet with its integrity");
+        for value in published {
+            assert_eq!(
+                value,
+                sri(&loader),
+                "docs/widget.md must publish the SRI of web/widget/static/loader.js; a changed loader \
+                 needs its new hash there (and, once released, a new version path)"
+            );
+        }
     }
 
     #[test]

@@ -25,12 +25,15 @@ const STAGES: &[Stage] = &[
     Stage { name: "npm-package", run: npm_package },
     Stage { name: "browser", run: browser },
     Stage { name: "portal", run: portal },
+    Stage { name: "widget", run: widget },
     Stage { name: "interop", run: interop },
 ];
 
 const INTEROP_DIR: &str = "tests/interop";
 const BROWSER_DIR: &str = "tests/browser";
 const PORTAL_DIR: &str = "tests/portal";
+/// The widget's end-to-end tests (they share tests/portal's harness and npm packages).
+const WIDGET_DIR: &str = "tests/widget";
 const NPM_PACKAGE_TESTS: &str = "tests/npm/run.mjs";
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
@@ -113,7 +116,8 @@ fn clippy(root: &Path) -> Result<(), Failure> {
     // The SDK as the web apps build it, without its `js` feature: a JavaScript item missing
     // its `#[cfg(feature = "js")]` fails here (the workspace runs above unify the feature on).
     Cmd::cargo(root)
-        .args(["clippy", "-p", "bizing-sdk", "-p", "bizing-portal", "-p", "bizing-portal-qr", "--no-default-features"])
+        .args(["clippy", "-p", "bizing-sdk", "-p", "bizing-portal", "-p", "bizing-portal-qr", "-p", "bizing-widget"])
+        .arg("--no-default-features")
         .args(["--target", "wasm32-unknown-unknown", "--locked", "--", "-D", "warnings"])
         .hint(hint)
         .run()
@@ -214,6 +218,41 @@ fn browser(root: &Path) -> Result<(), Failure> {
 fn portal(root: &Path) -> Result<(), Failure> {
     let web_root = build::portal(root)?;
     build::run(root)?;
+    let server = server_binary(root)?;
+    Cmd::new(root, "node")
+        .in_dir(root, PORTAL_DIR)
+        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+        .env("BIZING_SERVER", server)
+        .env("BIZING_WEB_ROOT", web_root.to_string_lossy())
+        .hint(format!(
+            "see the failing cases above (marked ✖); rerun with `cargo xtask test --only portal`; if a \
+             module is missing, run `cargo xtask test --only setup` ({PORTAL_DIR})"
+        ))
+        .run()
+}
+
+/// The booking widget end to end: builds the widget (`cargo xtask build-widget`), the portal
+/// (a provider reads the booked note there) and `bizing-server`, then runs tests/widget in
+/// headless Chromium: the clinic's page on one origin (`web/widget/demo/serve.mjs`, strict
+/// CSP), `bizing-server --demo --static` on another.
+fn widget(root: &Path) -> Result<(), Failure> {
+    build::portal(root)?;
+    let built = build::widget(root)?;
+    let server = server_binary(root)?;
+    Cmd::new(root, "node")
+        .in_dir(root, WIDGET_DIR)
+        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
+        .env("BIZING_SERVER", server)
+        .env("BIZING_WEB_ROOT", built.web_root.to_string_lossy())
+        .hint(format!(
+            "see the failing cases above (marked ✖); rerun with `cargo xtask test --only widget`; if a \
+             module is missing, run `cargo xtask test --only setup` ({WIDGET_DIR} uses {PORTAL_DIR}'s)"
+        ))
+        .run()
+}
+
+/// Builds `bizing-server` (debug) and returns the path of its executable.
+fn server_binary(root: &Path) -> Result<String, Failure> {
     let out = Cmd::cargo(root)
         .args([
             "build",
@@ -226,22 +265,11 @@ fn portal(root: &Path) -> Result<(), Failure> {
         ])
         .hint("see the compiler errors above")
         .output()?;
-    let server = out
-        .lines()
+    out.lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "bizing-server")
         .find_map(|m| m["executable"].as_str().map(str::to_owned))
-        .ok_or_else(|| Failure::new("cargo build -p bizing-server named no executable", "this is a bug in xtask"))?;
-    Cmd::new(root, "node")
-        .in_dir(root, PORTAL_DIR)
-        .args(["--test", "--test-reporter=spec", "--test-concurrency=1"])
-        .env("BIZING_SERVER", server)
-        .env("BIZING_WEB_ROOT", web_root.to_string_lossy())
-        .hint(format!(
-            "see the failing cases above (marked ✖); rerun with `cargo xtask test --only portal`; if a \
-             module is missing, run `cargo xtask test --only setup` ({PORTAL_DIR})"
-        ))
-        .run()
+        .ok_or_else(|| Failure::new("cargo build -p bizing-server named no executable", "this is a bug in xtask"))
 }
 
 fn interop(root: &Path) -> Result<(), Failure> {

@@ -77,13 +77,24 @@ fn is_html(response: &Response) -> bool {
 /// The longest clinic id looked up for a widget page.
 const MAX_CLINIC_ID: usize = 128;
 
-/// Middleware on `/widget`: an HTML page asked for with one `clinic` query parameter gets a
+/// Middleware on `/widget`: the loader (`…/loader.js`) may be read cross-origin (CORS, for
+/// Subresource Integrity); an HTML page asked for with one `clinic` query parameter gets a
 /// CSP whose `frame-ancestors` lists exactly that clinic's allowed origins (re-checked, so a
 /// bad stored value can never reach the header); anything else keeps the default
 /// `frame-ancestors 'none'`. A failed lookup also keeps it, and is logged.
 pub async fn widget_frame_ancestors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let clinic = clinic_param(req.uri());
+    let is_loader = req.uri().path().ends_with("/loader.js");
     let mut response = next.run(req).await;
+    if is_loader && response.status().is_success() {
+        // Clinics' pages load the loader with `integrity` and `crossorigin="anonymous"`:
+        // Subresource Integrity needs a CORS response. It is a public file, sent without
+        // credentials, so any origin may read it.
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        headers
+            .insert(HeaderName::from_static("cross-origin-resource-policy"), HeaderValue::from_static("cross-origin"));
+    }
     let Some(clinic) = clinic.filter(|_| is_html(&response) && response.status().is_success()) else {
         return response;
     };

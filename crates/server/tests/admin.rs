@@ -835,6 +835,14 @@ async fn widget_pages_may_be_framed_by_their_clinics_allowed_origins_only() {
         let res = app.call("GET", &path, None, None).await;
         assert_eq!(framing(&res), refused, "{path}");
     }
+    // Pages load the loader with `integrity` and `crossorigin`: it is readable cross-origin,
+    // and nothing else under /widget is.
+    let loader = app.call("GET", "/widget/v1/loader.js", None, None).await;
+    assert_eq!(loader.status, StatusCode::OK);
+    assert_eq!(loader.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "*");
+    assert_eq!(loader.headers.get("cross-origin-resource-policy").unwrap(), "cross-origin");
+    let frame = app.call("GET", &format!("/widget/v1/frame.html?clinic={TENANT}"), None, None).await;
+    assert!(frame.headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
     let missing = app.call("GET", &format!("/widget/v1/missing.html?clinic={TENANT}"), None, None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(framing(&missing), refused);

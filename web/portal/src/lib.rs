@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod format;
+pub use bizing_web_ui::format;
 pub mod idle;
 pub mod problems;
 pub mod qr;

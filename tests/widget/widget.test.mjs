@@ -1,0 +1,452 @@
+// The booking widget end to end: a clinic's page on one origin (web/widget/demo/serve.mjs,
+// strict CSP with Trusted Types) embeds the widget from bizing-server --demo on another
+// site (localhost vs 127.0.0.1), in headless Chromium. Shares tests/portal's harness.
+//
+// `cargo xtask test --only widget` builds everything first and sets BIZING_SERVER and
+// BIZING_WEB_ROOT, as for the portal tests.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { startHostSite } from "../../web/widget/demo/serve.mjs";
+import { TENANT, checkA11y, goToDay, launch, newPage, screenshot, signInStaff, sqlite, startServer } from "../portal/harness.mjs";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SITE = fileURLToPath(new URL("./site/", import.meta.url));
+
+let server;
+let booking; // the booking server's origin, as the browser reaches it
+let site; // the clinic's page
+let browser;
+
+before(async () => {
+  server = await startServer();
+  // Another site than the clinic page's 127.0.0.1: the widget runs cross-site, as in production.
+  booking = server.url.replace("127.0.0.1", "localhost");
+  const webRoot = process.env.BIZING_WEB_ROOT ?? join(ROOT, "target", "web");
+  const loaderFile = join(webRoot, "widget", "v1", "loader.js");
+  site = await startHostSite({ dirs: [SITE], bookingOrigin: booking, loaderFile });
+  // The same server under another name: a site the clinic does not allow, or a rogue frame.
+  const rogue = `http://localhost:${site.port}`;
+  await site.close();
+  site = await startHostSite({
+    dirs: [SITE],
+    bookingOrigin: booking,
+    loaderFile,
+    port: site.port,
+    vars: { ROGUE_ORIGIN: rogue },
+    frameSrc: [rogue],
+    // The rogue page (served on the other name) is framed by the clinic page.
+    frameAncestors: `http://127.0.0.1:${site.port}`,
+  });
+  site.rogue = rogue;
+  // The demo clinic lets exactly the clinic page's origin frame its widget.
+  sqlite(server.dbPath, `UPDATE tenants SET allowed_origins = '["${site.origin}"]' WHERE id = '${TENANT}';`);
+  browser = await launch();
+  await publishNotice();
+});
+
+const NPP_TEXT = "NOTICE OF PRIVACY PRACTICES\n\nHow the clinic may use and share your health information, and your rights.";
+
+/** The demo clinic's admin publishes its notice (the widget asks every guest to acknowledge it). */
+async function publishNotice() {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  await page.goto(`${booking}/portal/`);
+  await signInStaff(page, server, "admin");
+  const status = await page.evaluate(async (text) => {
+    const response = await fetch("/api/npp", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }) });
+    return response.status;
+  }, NPP_TEXT);
+  assert.equal(status, 201, "the admin published the notice");
+  await context.close();
+}
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await server?.stop();
+});
+
+/** A fresh browser context that records every URL it requests, frames included. */
+async function openHost(path) {
+  const context = await browser.newContext();
+  const requested = [];
+  context.on("request", (request) => requested.push(request.url()));
+  const page = await newPage(context);
+  await page.goto(`${site.origin}/${path}`);
+  return { context, page, requested };
+}
+
+/** The n-th frame of a page whose URL starts with `prefix`, once it is there. */
+async function frameAt(page, prefix, n = 0) {
+  for (let i = 0; i < 150; i++) {
+    const frames = page.frames().filter((f) => f.url().startsWith(prefix));
+    if (frames[n]) return frames[n];
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`no frame at ${prefix} appeared`);
+}
+
+/** The n-th widget frame of a page. */
+const widgetFrame = (page, n = 0) => frameAt(page, `${booking}/widget/v1/frame.html`, n);
+
+/** The page's recorded widget events of `type`, once at least `count` arrived. */
+async function events(page, type, count = 1) {
+  await page.waitForFunction(([t, c]) => window.widgetEvents.filter((e) => e.type === t).length >= c, [type, count], {
+    timeout: 30_000,
+  });
+  return page.evaluate((t) => window.widgetEvents.filter((e) => e.type === t), type);
+}
+
+const heading = (frame) => frame.locator("h2#step-title");
+
+/** Books as a guest through the frame with the mouse; returns nothing (the host hears the id). */
+async function bookAsGuest(frame, { name, email, phone = "", note, provider = /Dana Rivera/ }) {
+  await heading(frame).filter({ hasText: "Choose a service" }).waitFor({ timeout: 30_000 });
+  await frame.getByRole("radio").first().check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Choose a provider" }).waitFor();
+  await frame.getByRole("radio", { name: provider }).check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Choose a time" }).waitFor();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Your details" }).waitFor();
+  await frame.getByLabel("Full name").fill(name);
+  await frame.getByLabel("Email").fill(email);
+  if (phone) await frame.getByLabel("Phone (optional)").fill(phone);
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "A note for the clinic" }).waitFor();
+  await frame.getByLabel(/Anything the clinic should know/).fill(note);
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
+  await frame.getByLabel("I have read the Notice of Privacy Practices").check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Check and book" }).waitFor();
+  await frame.getByRole("button", { name: "Book appointment" }).click();
+  await heading(frame).filter({ hasText: "You are booked" }).waitFor({ timeout: 30_000 });
+}
+
+/** The clinic-local date (YYYY-MM-DD) a booking starts on, from the database. */
+function clinicDate(bookingId) {
+  const start = Number(sqlite(server.dbPath, `SELECT start_at FROM bookings WHERE id = '${bookingId}';`).trim());
+  assert.ok(start > 0, `booking ${bookingId} is in the database`);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "America/New_York" }).format(new Date(start * 1000));
+}
+
+test("a guest books with a note in the inline widget; a provider reads that exact note in the portal; the server never holds it in clear", async () => {
+  const NOTE = `Guest note ${Date.now()}: sharp pain in the left shoulder since Tuesday.`;
+  const guest = { name: "Morgan Widgetguest", email: `morgan.${Date.now()}@example.test`, phone: "+1 555 010 4477" };
+  const { context, page, requested } = await openHost("inline.html");
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  await checkA11y(page, "widget, first step (inline)");
+
+  // The PHI detector warns inline about identifiers the clinic does not need.
+  await heading(frame).filter({ hasText: "Choose a service" }).waitFor();
+  await frame.getByRole("radio").first().check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio", { name: /Dana Rivera/ }).check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await checkA11y(page, "widget, times");
+  await frame.getByRole("button", { name: "Continue" }).click();
+  // Details are checked before they are sent.
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByText("Enter your name.").waitFor();
+  assert.equal(await frame.getByLabel("Full name").getAttribute("aria-invalid"), "true");
+  await checkA11y(page, "widget, details with errors");
+  await frame.getByLabel("Full name").fill(guest.name);
+  await frame.getByLabel("Email").fill(guest.email);
+  await frame.getByLabel("Phone (optional)").fill(guest.phone);
+  await frame.getByRole("button", { name: "Continue" }).click();
+  const noteField = frame.getByLabel(/Anything the clinic should know/);
+  await noteField.fill("My SSN is 123-45-6789 if you need it.");
+  await frame.getByText(/seems to contain social security number/).waitFor();
+  await checkA11y(page, "widget, note with a PHI warning");
+  await screenshot(page, "widget-note-warning");
+  await noteField.fill(NOTE);
+  assert.equal(await frame.getByText(/seems to contain/).count(), 0, "the warning goes with the identifier");
+  await frame.getByText("Only the clinic's providers can read it", { exact: false }).waitFor();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByLabel("I have read the Notice of Privacy Practices").check();
+  await checkA11y(page, "widget, notice");
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByText(guest.email).waitFor();
+  await frame.getByRole("button", { name: "Book appointment" }).click();
+  await heading(frame).filter({ hasText: "You are booked" }).waitFor({ timeout: 30_000 });
+  await checkA11y(page, "widget, booked");
+  await screenshot(page, "widget-booked");
+
+  // The host page heard the opaque id and the status, and nothing else.
+  const [succeeded] = await events(page, "booking-succeeded");
+  assert.deepEqual(Object.keys(succeeded.detail).sort(), ["bookingId", "status"]);
+  assert.equal(succeeded.detail.status, "active");
+  const id = succeeded.detail.bookingId;
+  assert.match(id, /^[A-Za-z0-9_-]{16,64}$/);
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  assert.deepEqual(page.errors, []);
+  // The form no longer holds the guest's details.
+  assert.equal(await frame.getByText(guest.email).count(), 0);
+  await context.close();
+
+  // Stored sealed: the note column is an envelope, and nothing in the database file, the
+  // URLs asked for or the server's log holds the note or the guest's details in clear.
+  assert.match(sqlite(server.dbPath, `SELECT note FROM bookings WHERE id = '${id}';`).trim(), /^bze1\./);
+  sqlite(server.dbPath, "PRAGMA wal_checkpoint(TRUNCATE);");
+  const db = readFileSync(server.dbPath);
+  for (const secret of [NOTE, guest.name, guest.email, guest.phone, "shoulder"]) {
+    assert.equal(db.indexOf(Buffer.from(secret)), -1, `the database holds "${secret}" in clear`);
+    assert.ok(!server.log().includes(secret), `the server's log holds "${secret}"`);
+    assert.ok(!requested.some((url) => decodeURIComponent(url).includes(secret)), `a URL carried "${secret}"`);
+  }
+
+  // The demo provider opens that exact note in the portal, with the clinic key.
+  const staff = await browser.newContext();
+  const portal = await newPage(staff);
+  await portal.goto(`${booking}/portal/`);
+  await signInStaff(portal, server, "provider");
+  await goToDay(portal, clinicDate(id));
+  const row = portal.locator(`li.schedule-row[data-booking="${id}"]`);
+  await row.waitFor({ timeout: 30_000 });
+  await row.getByText(guest.name).waitFor();
+  await row.getByRole("button", { name: "Open note" }).click();
+  await row.locator(".note-text", { hasText: NOTE }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(portal.errors, []);
+  await staff.close();
+});
+
+test("a hostile script on the host page never sees the note, the name or the contact details", async () => {
+  const NOTE = `Hostile-page note ${Date.now()}: ankle swelling after a fall.`;
+  const guest = { name: "Casey Hiddenname", email: `casey.${Date.now()}@example.test`, phone: "+1 555 010 9911" };
+  const { context, page } = await openHost("hostile.html");
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  await bookAsGuest(frame, { ...guest, note: NOTE });
+  await events(page, "booking-succeeded");
+  await page.waitForTimeout(500); // a few more rounds of the script's polling
+  const stolen = await page.evaluate(() => window.stolen);
+  // The script was there and busy: it saw the port traffic (ready, resize, the booking's id)
+  // and was refused the frame's document.
+  assert.ok(stolen.some((s) => s.startsWith("port in:") && s.includes("booking-succeeded")), "the script saw the port");
+  assert.ok(stolen.some((s) => s.startsWith("frame location: blocked")), "the script tried to reach into the frame");
+  for (const secret of [NOTE, "ankle", guest.name, guest.email, guest.phone]) {
+    const leak = stolen.find((s) => s.includes(secret));
+    assert.equal(leak, undefined, `the host page's script got "${secret}"`);
+  }
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("the frame answers only its framing page's handshake; the loader hears only its own port", async () => {
+  const { context, page } = await openHost("raw.html");
+  const frame = await widgetFrame(page);
+  await heading(frame).waitFor({ timeout: 30_000 });
+  const rogue = await frameAt(page, `${site.rogue}/rogue.html`);
+  await rogue.waitForFunction(() => typeof window.rogueHandshake === "function");
+
+  // Wrong source and origin: another site's frame. Wrong source: the frame itself. Wrong
+  // version: the framing page with a message the frame does not know.
+  await rogue.evaluate(() => window.rogueHandshake());
+  await frame.evaluate(() => {
+    const channel = new MessageChannel();
+    window.selfAnswers = [];
+    channel.port1.onmessage = (event) => window.selfAnswers.push(event.data);
+    window.postMessage({ type: "bizing:connect", version: 1 }, "*", [channel.port2]);
+  });
+  await page.evaluate(() => window.handshake("wrong-version", { payload: { type: "bizing:connect", version: 99 } }));
+  await page.evaluate(() => window.handshake("wrong-type", { payload: { type: "connect", version: 1 } }));
+  await page.waitForTimeout(1_000);
+  // The framing page's proper handshake is answered (the frame was still free to accept it).
+  await page.evaluate(() => window.handshake("proper"));
+  await page.waitForFunction(() => window.answers.proper.some((m) => m.type === "ready"), null, { timeout: 30_000 });
+  // A second handshake, even a proper one, is never answered: the first port is the only one.
+  await page.evaluate(() => window.handshake("second"));
+  await page.waitForTimeout(1_000);
+  assert.deepEqual(await rogue.evaluate(() => window.rogueAnswers), []);
+  assert.deepEqual(await frame.evaluate(() => window.selfAnswers), []);
+  const answers = await page.evaluate(() => window.answers);
+  assert.deepEqual(answers["wrong-version"], []);
+  assert.deepEqual(answers["wrong-type"], []);
+  assert.deepEqual(answers.second, []);
+  await context.close();
+
+  // Towards the host: forged events from another site's frame (or posted to the window) never
+  // become the element's events.
+  const host = await openHost("two.html");
+  await events(host.page, "ready");
+  await host.page.evaluate(() => {
+    window.postMessage({ type: "booking-succeeded", bookingId: "forged", status: "active" }, "*");
+    window.postMessage({ type: "bizing:connect", version: 1 }, "*");
+  });
+  const frameOfHost = await widgetFrame(host.page);
+  await frameOfHost.evaluate(() => parent.postMessage({ type: "booking-succeeded", bookingId: "forged" }, "*"));
+  await host.page.waitForTimeout(500);
+  const heard = await host.page.evaluate(() => window.widgetEvents.map((e) => e.type));
+  assert.ok(!heard.includes("booking-succeeded"), `forged events were dispatched: ${heard}`);
+  await host.context.close();
+});
+
+test("a site the clinic does not allow cannot frame the widget", async () => {
+  const context = await browser.newContext();
+  const page = await newPage(context);
+  const blocked = [];
+  page.on("console", (m) => {
+    if (/frame-ancestors/.test(m.text())) blocked.push(m.text());
+  });
+  await page.goto(`${site.rogue}/elsewhere.html`);
+  await page.waitForTimeout(1_500);
+  const frame = page.frames().find((f) => f.url().includes("/widget/v1/frame.html"));
+  const framed = frame ? await frame.locator("h2#step-title").count().catch(() => 0) : 0;
+  assert.equal(framed, 0, "the widget ran in a frame of a site the clinic does not allow");
+  assert.ok(blocked.length > 0, "Chromium reports the frame-ancestors refusal");
+  await context.close();
+});
+
+test("prefill goes over the channel only, never into a URL; the host page runs under its strict CSP without violations", async () => {
+  const { context, page, requested } = await openHost("two.html");
+  await events(page, "ready");
+  const prefill = { name: "Robin Prefilled", email: `robin.${Date.now()}@example.test`, phone: "+1 555 010 2323" };
+  await page.evaluate((p) => document.getElementById("popup").prefill(p), prefill);
+  await page.getByRole("button", { name: "Book in a dialog" }).click();
+  await events(page, "ready", 2);
+  const popup = await widgetFrame(page, 1);
+  await popup.getByRole("radio").first().check();
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.getByRole("radio").first().check({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Continue" }).click();
+  assert.equal(await popup.getByLabel("Full name").inputValue(), prefill.name);
+  assert.equal(await popup.getByLabel("Email").inputValue(), prefill.email);
+  assert.equal(await popup.getByLabel("Phone (optional)").inputValue(), prefill.phone);
+  for (const secret of [prefill.name, prefill.email, prefill.phone, "Robin"]) {
+    assert.ok(!requested.some((url) => decodeURIComponent(url).includes(secret)), `a URL carried "${secret}"`);
+    assert.ok(!site.requests.some((url) => decodeURIComponent(url).includes(secret)), `the host server saw "${secret}"`);
+  }
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  const refused = page.consoleText.filter((line) => /Content Security Policy|Refused to/.test(line));
+  assert.deepEqual(refused, [], "no CSP refusal in the page or its frames");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("two widgets on one page, inline and popup: the dialog is modal, closes on Esc and gives focus back", async () => {
+  const { context, page } = await openHost("two.html");
+  const [ready] = await events(page, "ready");
+  assert.equal(ready.id, "inline", "the inline widget loads at once; the popup's only when opened");
+  const open = page.getByRole("button", { name: "Book in a dialog" });
+  await open.click();
+  const dialog = page.getByRole("dialog", { name: "Book an appointment" });
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute("aria-modal"), "true");
+  await events(page, "ready", 2);
+  const popup = await widgetFrame(page, 1);
+  await heading(popup).filter({ hasText: "Choose a service" }).waitFor();
+  await checkA11y(page, "widget, popup open");
+  await screenshot(page, "widget-popup");
+
+  // Focus stays in the dialog: Tab never reaches the page behind it.
+  for (let i = 0; i < 25; i++) {
+    await page.keyboard.press("Tab");
+    const outside = await page.evaluate(() => ["before", "page-after"].includes(document.activeElement?.id));
+    assert.ok(!outside, `Tab ${i + 1} left the dialog`);
+  }
+  // Esc inside the frame closes the dialog, the page hears `closed`, focus is back on the button.
+  await popup.locator("h2#step-title").focus();
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  await events(page, "closed");
+  const focused = await page.evaluate(() => [document.activeElement?.id, document.activeElement?.shadowRoot?.activeElement?.className]);
+  assert.deepEqual(focused, ["popup", "open"], "focus is back on the button that opened the dialog");
+
+  // The two widgets are independent: the inline one is still on its first step, and a choice
+  // in the popup (re-opened, its state kept) is not one in the inline widget.
+  await open.click();
+  await popup.getByRole("radio").first().check();
+  const inline = await widgetFrame(page, 0);
+  assert.equal(await inline.getByRole("radio", { checked: true }).count(), 0);
+  await page.getByRole("button", { name: "Close booking" }).click();
+  await dialog.waitFor({ state: "hidden" });
+  await events(page, "closed", 2);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+/** Presses Tab in `frame`'s page until the focused element's text is `name`. */
+async function tabTo(page, frame, name) {
+  for (let i = 0; i < 40; i++) {
+    const text = await frame.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+    if (text === name) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached "${name}"`);
+}
+
+test("a guest books with the keyboard alone", async () => {
+  const { context, page } = await openHost("inline.html");
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  // Into the frame from the page's own link.
+  await page.getByRole("link", { name: "A link before the widget" }).focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Space"); // the first service
+  await tabTo(page, frame, "Continue");
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "Choose a provider" }).waitFor();
+  await page.keyboard.press("Tab"); // "Anyone", checked
+  await page.keyboard.press("ArrowDown"); // the first provider by name
+  await tabTo(page, frame, "Continue");
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "Choose a time" }).waitFor();
+  await frame.getByRole("radio").first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Space");
+  await tabTo(page, frame, "Continue");
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "Your details" }).waitFor();
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Kai Keyboard");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(`kai.${Date.now()}@example.test`);
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "A note for the clinic" }).waitFor();
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Booked without a mouse.");
+  await tabTo(page, frame, "Continue");
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
+  await frame.getByLabel("I have read the Notice of Privacy Practices").waitFor();
+  await page.keyboard.press("Tab"); // the notice's text (scrollable)
+  await page.keyboard.press("Tab"); // the checkbox
+  await page.keyboard.press("Space");
+  await tabTo(page, frame, "Continue");
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "Check and book" }).waitFor();
+  await tabTo(page, frame, "Book appointment");
+  await page.keyboard.press("Enter");
+  await heading(frame).filter({ hasText: "You are booked" }).waitFor({ timeout: 30_000 });
+  await events(page, "booking-succeeded");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("after the idle timeout the form is emptied", async () => {
+  const { context, page } = await openHost("idle.html");
+  const frame = await widgetFrame(page);
+  await heading(frame).filter({ hasText: "Choose a service" }).waitFor({ timeout: 30_000 });
+  await frame.getByRole("radio").first().check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByLabel("Full name").fill("Idle Person");
+  // No activity for longer than the (shortened) timeout.
+  await frame.getByText("The form was emptied because it was not used for a while", { exact: false }).waitFor({ timeout: 15_000 });
+  await heading(frame).filter({ hasText: "Choose a service" }).waitFor();
+  assert.equal(await frame.getByText("Idle Person").count(), 0);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
