@@ -11,7 +11,18 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { startHostSite } from "../../web/widget/demo/serve.mjs";
-import { TENANT, checkA11y, goToDay, launch, newPage, screenshot, signInStaff, sqlite, startServer } from "../portal/harness.mjs";
+import {
+  TENANT,
+  apiRegister,
+  checkA11y,
+  goToDay,
+  launch,
+  newPage,
+  screenshot,
+  signInStaff,
+  sqlite,
+  startServer,
+} from "../portal/harness.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SITE = fileURLToPath(new URL("./site/", import.meta.url));
@@ -372,6 +383,102 @@ test("two widgets on one page, inline and popup: the dialog is modal, closes on 
   await dialog.waitFor({ state: "hidden" });
   await events(page, "closed", 2);
   assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("a patient signs in through the portal's popup and books with their account; the note is sealed for them too", async () => {
+  const NOTE = `Signed-in note ${Date.now()}: follow-up on the blood test.`;
+  const patient = await apiRegister(server.url, "Jamie Accountholder");
+  const { context, page } = await openHost("inline.html");
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  await frame.getByRole("radio").first().check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio", { name: /Dana Rivera/ }).check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+
+  // The portal opens in a popup on the booking origin, where the session cookie works.
+  const popupOpened = context.waitForEvent("page");
+  await frame.getByRole("button", { name: "Sign in to book with it" }).click();
+  const popup = await popupOpened;
+  await popup.waitForLoadState();
+  assert.equal(new URL(popup.url()).origin, booking);
+  assert.equal(new URL(popup.url()).hash, "#/widget-link");
+  await popup.getByLabel("Email").fill(patient.email);
+  await popup.getByLabel("Password").fill(patient.password);
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await popup.locator("#signin-code").fill(patient.codes[0]);
+  await popup.getByRole("button", { name: "Sign in" }).click();
+  // The notice first (never acknowledged), then back to the link page.
+  await popup.getByLabel("I have read the Notice of Privacy Practices").check({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Acknowledge and continue" }).click();
+  await popup.getByRole("heading", { name: "Use your account in the booking form" }).waitFor({ timeout: 30_000 });
+  await checkA11y(popup, "portal, widget link");
+  const closed = popup.waitForEvent("close");
+  await popup.getByRole("button", { name: "Use my account" }).click();
+  await closed;
+
+  await frame.getByText("Booking as").waitFor({ timeout: 30_000 });
+  await frame.getByText("Jamie Accountholder").first().waitFor();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByLabel(/Anything the clinic should know/).fill(NOTE);
+  await frame.getByText("You can read it too, in the patient portal.").waitFor();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByLabel("I have read the Notice of Privacy Practices").check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByText("You are booking with your account").waitFor();
+  await frame.getByRole("button", { name: "Book appointment" }).click();
+  await heading(frame).filter({ hasText: "You are booked" }).waitFor({ timeout: 30_000 });
+  const [succeeded] = await events(page, "booking-succeeded");
+  const id = succeeded.detail.bookingId;
+  // The token never went into a URL, and the host page heard only the id.
+  assert.deepEqual(Object.keys(succeeded.detail).sort(), ["bookingId", "status"]);
+
+  // The booking is the patient's: their portal lists it and opens the note with their key.
+  const portal = await newPage(context);
+  await portal.goto(`${booking}/portal/#/bookings`);
+  await portal.getByLabel("Email").fill(patient.email);
+  await portal.getByLabel("Password").fill(patient.password);
+  await portal.getByRole("button", { name: "Continue" }).click();
+  await portal.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await portal.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await portal.locator("#signin-code").fill(patient.codes[1]);
+  await portal.getByRole("button", { name: "Sign in" }).click();
+  await portal.getByText(NOTE).waitFor({ timeout: 30_000 });
+  // The acknowledgment made in the widget is on record with its channel.
+  const channels = sqlite(server.dbPath, "SELECT DISTINCT channel FROM npp_acks;");
+  assert.match(channels, /widget/);
+  assert.equal(sqlite(server.dbPath, `SELECT count(*) FROM bookings WHERE id = '${id}';`).trim(), "1");
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(portal.errors, []);
+  await context.close();
+});
+
+test("the portal's link page hands a session only to the booking widget that opened it", async () => {
+  // The clinic's page (another site) opens the link page itself and the patient signs in
+  // there: the page can tell its opener is not the widget, and offers nothing.
+  const patient = await apiRegister(server.url, "Sam Notawidget");
+  const { context, page } = await openHost("inline.html");
+  const popupOpened = context.waitForEvent("page");
+  await page.evaluate((url) => window.open(url, "_blank", "popup"), `${booking}/portal/#/widget-link`);
+  const popup = await popupOpened;
+  await popup.getByLabel("Email").fill(patient.email);
+  await popup.getByLabel("Password").fill(patient.password);
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await popup.locator("#signin-code").fill(patient.codes[0]);
+  await popup.getByRole("button", { name: "Sign in" }).click();
+  await popup.getByLabel("I have read the Notice of Privacy Practices").check({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Acknowledge and continue" }).click();
+  await popup.getByText("Open it with the form's").waitFor({ timeout: 30_000 });
+  assert.equal(await popup.getByRole("button", { name: "Use my account" }).count(), 0);
+  // And nothing reached the page that opened it.
+  assert.ok(!(await page.evaluate(() => JSON.stringify(window.widgetEvents))).includes("token"));
   await context.close();
 });
 

@@ -12,6 +12,7 @@ pub mod register;
 pub mod sign_in;
 pub mod staff;
 pub mod step_up;
+pub mod widget_link;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -41,6 +42,8 @@ pub enum Route {
     Schedule,
     /// Clinic administration (admins).
     Admin,
+    /// Links the patient's account to the booking widget that opened this window.
+    WidgetLink,
 }
 
 impl Route {
@@ -57,6 +60,7 @@ impl Route {
             Self::Join => "#/join",
             Self::Schedule => "#/schedule",
             Self::Admin => "#/admin",
+            Self::WidgetLink => "#/widget-link",
         }
     }
 
@@ -73,6 +77,7 @@ impl Route {
             "#/join" => Self::Join,
             "#/schedule" => Self::Schedule,
             "#/admin" => Self::Admin,
+            "#/widget-link" => Self::WidgetLink,
             _ => return None,
         })
     }
@@ -88,6 +93,7 @@ impl Route {
             Self::Join => "Join your clinic's staff",
             Self::Schedule => "Schedule",
             Self::Admin => "Clinic administration",
+            Self::WidgetLink => "Use your account in the booking form",
         }
     }
 }
@@ -112,11 +118,29 @@ fn effective(route: Route, role: Option<&str>, npp_ok: bool) -> Route {
         (None, Route::Register | Route::Join) => route,
         (None, _) => Route::SignIn,
         (Some("patient"), _) if !npp_ok => Route::Notice,
-        (Some("patient"), Route::AccessLog | Route::Preferences) => route,
+        (Some("patient"), Route::AccessLog | Route::Preferences | Route::WidgetLink) => route,
         (Some("patient"), _) => Route::Bookings,
         (Some("admin"), Route::Admin) => Route::Admin,
         (Some(_), _) => Route::Schedule,
     }
+}
+
+/// Where a patient goes once signed in with the notice acknowledged: the booking widget's
+/// link page if that is what the address asks for (the widget opened this window), else
+/// their bookings.
+#[must_use]
+pub fn patient_home(state: Portal) -> Route {
+    if state.route.get_untracked() == Route::WidgetLink || WIDGET_LINK_ASKED.with(std::cell::Cell::get) {
+        Route::WidgetLink
+    } else {
+        Route::Bookings
+    }
+}
+
+thread_local! {
+    /// Whether this window was opened at the widget-link page (the sign-in and the notice
+    /// that come first change the address; the link page is still where the patient goes).
+    static WIDGET_LINK_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Moves focus to the page's heading after a page change, so screen readers announce it and
@@ -151,6 +175,9 @@ pub fn App() -> impl IntoView {
 
     // The fragment drives the route; fragments that are not routes (none are linked) are
     // ignored. The listener lives as long as the page.
+    if state.route.get_untracked() == Route::WidgetLink {
+        WIDGET_LINK_ASKED.with(|asked| asked.set(true));
+    }
     let on_hash = Closure::<dyn FnMut()>::new(move || {
         if let Some(route) = Route::from_fragment(&current_fragment()) {
             state.route.set(route);
@@ -207,6 +234,7 @@ pub fn App() -> impl IntoView {
                 Route::Preferences => view! { <preferences::PreferencesPage /> }.into_any(),
                 Route::Schedule => view! { <staff::Schedule /> }.into_any(),
                 Route::Admin => view! { <admin::Admin /> }.into_any(),
+                Route::WidgetLink => view! { <widget_link::WidgetLink /> }.into_any(),
             }}
         </main>
         <footer class="site-footer">
@@ -284,6 +312,7 @@ mod tests {
             Route::Join,
             Route::Schedule,
             Route::Admin,
+            Route::WidgetLink,
         ] {
             assert_eq!(Route::from_fragment(route.fragment()), Some(route));
         }
@@ -309,5 +338,10 @@ mod tests {
         assert_eq!(effective(Route::Admin, Some("provider"), true), Route::Schedule);
         assert_eq!(effective(Route::Admin, Some("admin"), true), Route::Admin);
         assert_eq!(effective(Route::AccessLog, Some("admin"), true), Route::Schedule);
+        // The widget link: after sign-in and the notice, for patients only.
+        assert_eq!(effective(Route::WidgetLink, None, false), Route::SignIn);
+        assert_eq!(effective(Route::WidgetLink, Some("patient"), false), Route::Notice);
+        assert_eq!(effective(Route::WidgetLink, Some("patient"), true), Route::WidgetLink);
+        assert_eq!(effective(Route::WidgetLink, Some("provider"), true), Route::Schedule);
     }
 }

@@ -76,7 +76,10 @@ pub fn idle_config() -> bizing_core::IdleConfig {
 pub fn signed_in(portal: Portal, account: Account, npp_ok: bool) {
     stop_timer();
     let callback = std::rc::Rc::new(move |output: IdleOutput| match output {
-        IdleOutput::Warn { deadline_ms, .. } => portal.warning.set(Some(deadline_ms)),
+        IdleOutput::Warn { deadline_ms, .. } => {
+            portal.warning.set(Some(deadline_ms));
+            leptos::task::spawn_local(extend_if_active_elsewhere());
+        }
         IdleOutput::Extend { .. } => portal.warning.set(None),
         IdleOutput::TimeOut { reason } => {
             let why = if reason == bizing_core::TimeoutReason::Idle {
@@ -93,6 +96,39 @@ pub fn signed_in(portal: Portal, account: Account, npp_ok: bool) {
     portal.npp_ok.set(npp_ok);
     portal.notice.set(None);
     portal.account.set(Some(account));
+}
+
+/// How much later than this page's last activity the server's must be to count as activity
+/// elsewhere: the server records a session's activity at most every 15 s, so its record is
+/// never later than the page's own requests by more than a request's time.
+const ELSEWHERE_MARGIN_MS: u64 = 5_000;
+
+/// Whether the server saw this session used after this page last was: by the booking widget
+/// (a frame on another site, whose activity reaches this page only through the server, as its
+/// widget session keeps this session alive). `idle_remaining_ms` is what the server has left
+/// of its idle timeout `server_timeout_ms` at `now_ms`; `local_last_ms` is this page's last
+/// activity.
+#[must_use]
+pub fn active_elsewhere(now_ms: u64, idle_remaining_ms: u64, server_timeout_ms: u64, local_last_ms: u64) -> bool {
+    let server_last_ms = now_ms.saturating_add(idle_remaining_ms).saturating_sub(server_timeout_ms);
+    server_last_ms > local_last_ms.saturating_add(ELSEWHERE_MARGIN_MS)
+}
+
+/// At the idle warning: asks the server (without counting as activity) whether the session
+/// was used elsewhere since; if so, the patient is still here, in the booking widget, and the
+/// timer is extended without asking them.
+async fn extend_if_active_elsewhere() {
+    let Ok(status) = client().session_status().await else { return };
+    let Some(deadline_ms) = SECRETS.with(|s| s.borrow().timer.as_ref().and_then(IdleTimer::deadline_ms)) else {
+        return;
+    };
+    let local_last_ms = deadline_ms.saturating_sub(idle_config().timeout_ms());
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a positive time in ms")]
+    let now_ms = js_sys::Date::now() as u64;
+    let remaining_ms = status.idle_remaining_seconds.saturating_mul(1_000);
+    if active_elsewhere(now_ms, remaining_ms, bizing_core::idle::DEFAULT_TIMEOUT_MS, local_last_ms) {
+        extend();
+    }
 }
 
 /// "Stay signed in".
@@ -144,4 +180,24 @@ pub fn end(portal: Portal, why: &str, tell_other_tabs: bool) {
         // ends a session this request cannot reach.
         let _ = client.logout().await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::active_elsewhere;
+
+    #[test]
+    fn activity_elsewhere_is_what_the_server_saw_after_this_page() {
+        const TIMEOUT: u64 = 900_000;
+        // The server's last activity is now - (timeout - remaining).
+        // Used in the widget a minute after this page's last activity: elsewhere.
+        assert!(active_elsewhere(1_000_000, TIMEOUT - 10_000, TIMEOUT, 930_000));
+        // The server's record is this page's own last request (or older): not elsewhere.
+        assert!(!active_elsewhere(1_000_000, TIMEOUT - 70_000, TIMEOUT, 930_000));
+        assert!(!active_elsewhere(1_000_000, TIMEOUT - 100_000, TIMEOUT, 930_000));
+        // Within the margin: not enough to tell.
+        assert!(!active_elsewhere(1_000_000, TIMEOUT - 67_000, TIMEOUT, 930_000));
+        // An expired server session is never activity.
+        assert!(!active_elsewhere(1_000_000, 0, TIMEOUT, 930_000));
+    }
 }

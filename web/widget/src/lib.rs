@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod host;
 pub mod steps;
 
@@ -11,6 +12,8 @@ use bizing_core::api::{NppNotice, Provider, Service, Slot};
 use bizing_core::{IdleOutput, TimeoutReason};
 use bizing_sdk::{BookingClient, IdleTimer};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 
 /// The steps of a booking, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +120,10 @@ pub struct Flow {
     pub cleared: RwSignal<Option<String>>,
     /// A failure to load what the clinic offers.
     pub load_error: RwSignal<Option<String>>,
+    /// The patient signed in through the portal, if any (else a guest booking).
+    pub account: RwSignal<Option<account::Account>>,
+    /// Where signing in stands, or why the widget signed out.
+    pub account_status: RwSignal<Option<&'static str>>,
 }
 
 impl Flow {
@@ -138,13 +145,17 @@ impl Flow {
             booked: RwSignal::new(None),
             cleared: RwSignal::new(None),
             load_error: RwSignal::new(None),
+            account: RwSignal::new(None),
+            account_status: RwSignal::new(None),
         }
     }
 
-    /// Forgets everything the patient entered and chose, and starts again.
+    /// Forgets everything the patient entered and chose, and starts again (still signed in,
+    /// if they were).
     pub fn reset(&self) {
-        self.name.set(String::new());
-        self.email.set(String::new());
+        let account = self.account.get_untracked();
+        self.name.set(account.as_ref().map(|a| a.name.clone()).unwrap_or_default());
+        self.email.set(account.map(|a| a.email).unwrap_or_default());
         self.phone.set(String::new());
         self.note.set(String::new());
         self.service.set(None);
@@ -260,6 +271,16 @@ fn idle_config() -> bizing_core::IdleConfig {
 fn start_idle_timer(flow: Flow) {
     let callback = std::rc::Rc::new(move |output: IdleOutput| {
         if let IdleOutput::TimeOut { reason } = output {
+            if flow.account.get_untracked().is_some() {
+                account::sign_out(
+                    flow,
+                    Some(if reason == TimeoutReason::Idle {
+                        "You were signed out of the booking form after a while without use."
+                    } else {
+                        "You were signed out in another tab."
+                    }),
+                );
+            }
             let touched = !flow.name.get_untracked().is_empty()
                 || !flow.email.get_untracked().is_empty()
                 || !flow.note.get_untracked().is_empty();
@@ -278,12 +299,34 @@ fn start_idle_timer(flow: Flow) {
             leptos::task::spawn_local(async move { start_idle_timer(flow) });
         }
     });
-    let timer = IdleTimer::start(idle_config(), bizing_sdk::idle_timer::DEFAULT_CHANNEL, callback).ok();
+    let config = idle_config();
+    let timer = IdleTimer::start(config, bizing_sdk::idle_timer::DEFAULT_CHANNEL, callback).ok();
     TIMER.with(|t| {
         if let Some(old) = t.replace(timer) {
             old.stop();
         }
     });
+}
+
+/// While signed in, reports activity to the server at most every `every_ms` (a quarter of
+/// the idle timeout, at most 30 s): the idle timer's deadline moves with activity, so a moved
+/// deadline since the last tick means the patient used the widget.
+fn watch_activity(flow: Flow) {
+    let timeout = idle_config().timeout_ms();
+    let every_ms = (timeout / 4).min(30_000);
+    let last = std::rc::Rc::new(std::cell::Cell::new(0_u64));
+    let tick = Closure::<dyn FnMut()>::new(move || {
+        let deadline = TIMER.with(|t| t.borrow().as_ref().and_then(IdleTimer::deadline_ms)).unwrap_or_default();
+        let active = deadline != last.get();
+        last.set(deadline);
+        account::report_activity(flow, active);
+    });
+    if let Some(window) = web_sys::window() {
+        let every = i32::try_from(every_ms).unwrap_or(30_000);
+        let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), every);
+    }
+    // The ticker lives as long as the page.
+    tick.forget();
 }
 
 /// Loads what the clinic offers (services, providers, notice); tells the host page the
@@ -330,6 +373,7 @@ pub fn App() -> impl IntoView {
     provide_context(flow);
     host::on_prefill(move |prefill| flow.prefill(prefill));
     start_idle_timer(flow);
+    watch_activity(flow);
     load(flow);
     let popup = query_param("mode").as_deref() == Some("popup");
     let on_key = move |ev: web_sys::KeyboardEvent| {

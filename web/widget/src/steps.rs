@@ -3,14 +3,17 @@
 //! Each step is a form whose "Continue" is its submit button, so Enter works everywhere and
 //! the whole flow can be done from the keyboard. Moving to a step moves focus to its heading.
 
-use bizing_core::api::{CreateGuestBookingRequest, GuestDetails, GuestDetailsError, Slot, SlotsQuery, note_context};
+use bizing_core::api::{
+    AcknowledgeNpp, CreateBookingRequest, CreateGuestBookingRequest, GuestDetails, GuestDetailsError, Slot, SlotsQuery,
+    note_context,
+};
 use bizing_core::phi::{self, PhiKind};
 use bizing_core::{Envelope, SealOptions};
 use bizing_sdk::{BookingClient, ClientError};
 use bizing_web_ui::format;
 use leptos::prelude::*;
 
-use crate::{Booked, Flow, Step, client, clinic_id, host};
+use crate::{Booked, Flow, Step, account, client, clinic_id, host};
 
 /// How many days of free times the widget asks for.
 const SLOT_DAYS: u32 = 14;
@@ -44,6 +47,7 @@ pub fn message(error: &ClientError) -> String {
         }
         Some("unknown-provider" | "unknown-service") => "That choice is no longer offered. Start again.",
         Some("invalid-guest") => "Some of your details were not accepted. Check your name, email and phone.",
+        Some("session-expired" | "not-signed-in") => "You were signed out. Sign in again, or book as a guest.",
         _ => "Something went wrong while booking. Try again; if it keeps failing, call the clinic.",
     };
     text.to_owned()
@@ -415,7 +419,12 @@ fn Field(
 pub fn Details() -> impl IntoView {
     let flow = expect_context::<Flow>();
     let errors = RwSignal::new(DetailErrors::default());
+    let sign_in_error = RwSignal::new(None::<&'static str>);
     let next = move || {
+        if flow.account.get_untracked().is_some() {
+            flow.go(Step::Note);
+            return;
+        }
         let found = check_details(&flow.name.get_untracked(), &flow.email.get_untracked(), &flow.phone.get_untracked());
         let first = [("guest-name", found.name), ("guest-email", found.email), ("guest-phone", found.phone)]
             .into_iter()
@@ -437,13 +446,32 @@ pub fn Details() -> impl IntoView {
     view! {
         <form class="step" aria-labelledby="step-title" on:submit=on_submit(next) novalidate>
             <Heading step=Step::Details />
-            <p class="hint">"The clinic uses these to confirm your booking or reach you about it."</p>
-            <Field id="guest-name" label="Full name" kind="text" autocomplete="name" value=flow.name
-                error=Signal::derive(move || errors.get().name) />
-            <Field id="guest-email" label="Email" kind="email" autocomplete="email" value=flow.email
-                error=Signal::derive(move || errors.get().email) />
-            <Field id="guest-phone" label="Phone" kind="tel" autocomplete="tel" value=flow.phone
-                error=Signal::derive(move || errors.get().phone) optional=true />
+            {move || flow.account_status.get().map(|s| view! { <p class="notice" role="status">{s}</p> })}
+            {move || sign_in_error.get().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
+            {move || match flow.account.get() {
+                Some(a) => view! {
+                    <p class="signed-in">"Booking as " <strong>{a.name}</strong> " (" {a.email} ")."</p>
+                    <p class="hint">"Your note will be encrypted for the clinic and for you: you can read it in the patient portal."</p>
+                    <button type="button" class="button-link" on:click=move |_| account::sign_out(flow, None)>
+                        "Book as a guest instead"
+                    </button>
+                }.into_any(),
+                None => view! {
+                    <p class="hint">"The clinic uses these to confirm your booking or reach you about it."</p>
+                    <Field id="guest-name" label="Full name" kind="text" autocomplete="name" value=flow.name
+                        error=Signal::derive(move || errors.get().name) />
+                    <Field id="guest-email" label="Email" kind="email" autocomplete="email" value=flow.email
+                        error=Signal::derive(move || errors.get().email) />
+                    <Field id="guest-phone" label="Phone" kind="tel" autocomplete="tel" value=flow.phone
+                        error=Signal::derive(move || errors.get().phone) optional=true />
+                    <p class="hint">
+                        "Have an account with this clinic? "
+                        <button type="button" class="button-link" on:click=move |_| sign_in_error.set(account::sign_in(flow).err())>
+                            "Sign in to book with it"
+                        </button>
+                    </p>
+                }.into_any(),
+            }}
             <div class="actions">
                 <Back step=Step::Details />
                 <button type="submit" class="button-primary">"Continue"</button>
@@ -486,8 +514,12 @@ pub fn Note() -> impl IntoView {
             </div>
             <p id="note-privacy" class="hint">
                 "Your note is encrypted on this device before it is sent. Only the clinic's providers can read it: "
-                "not this website, not the clinic's front desk, not the booking service. As a guest you cannot read it "
-                "again later; only the clinic can."
+                "not this website, not the clinic's front desk, not the booking service. "
+                {move || if flow.account.get().is_some() {
+                    "You can read it too, in the patient portal."
+                } else {
+                    "As a guest you cannot read it again later; only the clinic can."
+                }}
             </p>
             <div id="note-warning" role="status" aria-live="polite">
                 {move || {
@@ -599,22 +631,38 @@ async fn book(flow: Flow) -> Result<Booked, Failure> {
         return Err(Failure::Local("Something is missing. Go back through the steps and try again."));
     };
     let client = client();
+    let account = flow.account.get_untracked();
     let id = BookingClient::new_booking_id().map_err(Failure::Api)?;
     let text = flow.note.get_untracked();
     let note = if text.trim().is_empty() {
         None
     } else {
         let key = client.clinic_key(&clinic).await.map_err(Failure::Api)?;
-        let public = key.jwk.to_public_key().map_err(|_| Failure::Local(SEAL_FAILED))?;
-        let sealed = Envelope::seal(
-            text.trim().as_bytes(),
-            &note_context(&clinic, &id),
-            &[public],
-            SealOptions::with_padding(true),
-        )
-        .map_err(|_| Failure::Local(SEAL_FAILED))?;
+        let mut recipients = vec![key.jwk.to_public_key().map_err(|_| Failure::Local(SEAL_FAILED))?];
+        // A signed-in patient can read their own note later; a guest has no key.
+        if let Some(account) = &account {
+            recipients.push(account.key().ok_or(Failure::Local(SEAL_FAILED))?);
+        }
+        let context = note_context(&clinic, &id);
+        let sealed = Envelope::seal(text.trim().as_bytes(), &context, &recipients, SealOptions::with_padding(true))
+            .map_err(|_| Failure::Local(SEAL_FAILED))?;
         Some(sealed.to_string())
     };
+    if account.is_some() {
+        // The notice the patient just read and ticked, recorded as acknowledged in the widget.
+        let ack = AcknowledgeNpp { version_hash: notice.hash.clone(), channel: "widget".into() };
+        client.acknowledge_npp(&ack).await.map_err(Failure::Api)?;
+        let request = CreateBookingRequest {
+            id: Some(id),
+            provider_id: slot.provider_id.clone(),
+            service_id: service.id.clone(),
+            start: slot.start.clone(),
+            note,
+        };
+        let made = client.create_booking(&request).await.map_err(Failure::Api)?;
+        let provider = provider_name(flow, &slot.provider_id);
+        return Ok(Booked { id: made.id, start: slot.start, service: service.name, provider });
+    }
     let phone = flow.phone.get_untracked().trim().to_owned();
     let request = CreateGuestBookingRequest {
         id,
@@ -682,6 +730,10 @@ pub fn Review() -> impl IntoView {
                             Some(Step::Notice)
                         }
                         "invalid-guest" => Some(Step::Details),
+                        "session-expired" | "not-signed-in" => {
+                            account::sign_out(flow, None);
+                            Some(Step::Details)
+                        }
                         _ => None,
                     });
                     host::send(host::ToHost::Failed { problem: &slug });
@@ -715,7 +767,13 @@ pub fn Review() -> impl IntoView {
         <form class="step" aria-labelledby="step-title" on:submit=on_submit(submit) novalidate>
             <Heading step=Step::Review />
             {summary}
-            <p class="hint">"You are booking as a guest. The clinic may contact you to confirm."</p>
+            <p class="hint">
+                {move || if flow.account.get().is_some() {
+                    "You are booking with your account: the booking appears in the patient portal."
+                } else {
+                    "You are booking as a guest. The clinic may contact you to confirm."
+                }}
+            </p>
             {move || busy.get().map(|b| view! { <p role="status">{b}</p> })}
             {move || error.get().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
             {move || retry.get().map(|step| view! {

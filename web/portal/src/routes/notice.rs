@@ -3,8 +3,8 @@
 use bizing_core::api::{AcknowledgeNpp, NppNotice};
 use leptos::prelude::*;
 
+use crate::routes::navigate;
 use crate::routes::sign_in::ErrorAndProgress;
-use crate::routes::{Route, navigate};
 use crate::{clinic_id, portal, problems, session};
 
 /// The notice page.
@@ -37,7 +37,7 @@ pub fn Notice() -> impl IntoView {
             match result {
                 Ok(()) => {
                     state.npp_ok.set(true);
-                    navigate(Route::Bookings);
+                    navigate(crate::routes::patient_home(state));
                 }
                 Err(e) if problems::session_gone(&e) => session::end(state, &problems::message(&e), false),
                 Err(e) => error.set(Some(problems::message(&e))),

@@ -28,7 +28,7 @@ pub async fn complete(state: Portal) -> Result<(), ClientError> {
     let account = Account { user_id: me.user_id.clone(), role: me.role.clone(), name: me.name.clone() };
     session::signed_in(state, account, npp_ok);
     navigate(match (me.role.as_str(), npp_ok) {
-        ("patient", true) => Route::Bookings,
+        ("patient", true) => crate::routes::patient_home(state),
         ("patient", false) => Route::Notice,
         _ => Route::Schedule,
     });
