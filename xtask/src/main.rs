@@ -123,7 +123,18 @@ fn demo(root: &Path) -> ExitCode {
     let database = format!("sqlite://{}", dir.join("bizing.db").display());
     let key = dir.join("master.key");
     let result = cmd::Cmd::cargo(root)
-        .args(["run", "--release", "--locked", "-p", "bizing-server", "--", "--demo", "--listen", "127.0.0.1:8080"])
+        .args([
+            "run",
+            "--release",
+            "--locked",
+            "-p",
+            "bizing-server",
+            "--",
+            "--demo",
+            "--demo-notice",
+            "--listen",
+            "127.0.0.1:8080",
+        ])
         .args(["--database", &database])
         .arg("--master-key-file")
         .arg(&key)

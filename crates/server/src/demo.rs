@@ -21,6 +21,37 @@ pub const DEMO_TENANT: &str = "demo-clinic";
 /// The origins allowed to embed the demo clinic's widget: the widget demo's host page.
 pub const DEMO_WIDGET_ORIGINS: [&str; 2] = ["http://127.0.0.1:8081", "http://localhost:8081"];
 
+/// The demo clinic's Notice of Privacy Practices (`--demo-notice`), so the widget's guests
+/// and new patients can acknowledge one from the start. Demo text, not legal advice.
+pub const DEMO_NOTICE: &str = "NOTICE OF PRIVACY PRACTICES (demo)\n\n\
+This notice describes how medical information about you may be used and disclosed, and how you can get access to \
+this information. Please review it carefully.\n\n\
+We use your health information to treat you, to arrange your visits and to run the clinic. We do not sell it. We \
+share it with others only as the law allows or as you tell us in writing.\n\n\
+You may ask to see and copy your record, to correct it, to know who we shared it with, to be contacted in a \
+confidential way, and to limit what we share with your health plan when you pay in full yourself.\n\n\
+This is the Bizing demo clinic: its notice is an example, and no real care is given here.";
+
+/// Publishes [`DEMO_NOTICE`] as the demo admin, unless the demo clinic has a notice already.
+/// Returns whether it published one.
+///
+/// # Errors
+/// Database errors; the demo clinic or its admin missing.
+pub async fn publish_notice(state: &AppState) -> Result<bool, AppError> {
+    if state.store.current_npp(DEMO_TENANT).await?.is_some() {
+        return Ok(false);
+    }
+    let staff = state.store.staff(DEMO_TENANT).await?;
+    let admin = staff
+        .iter()
+        .find(|s| s.role == "admin")
+        .ok_or_else(|| AppError::Internal("demo notice: the demo clinic has no admin".into()))?;
+    let version = bizing_core::NppVersion::new(DEMO_NOTICE.to_owned());
+    let hash = version.hash().to_string();
+    state.store.publish_npp(DEMO_TENANT, &hash, version.text(), &admin.id, state.clock.now()).await?;
+    Ok(true)
+}
+
 /// One seeded account, with what a person needs to sign in.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {

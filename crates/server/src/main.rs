@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! bizing-server [--listen 127.0.0.1:8080] [--database sqlite://bizing.db]
-//!               [--master-key-file master.key] [--static DIR] [--demo]
+//!               [--master-key-file master.key] [--static DIR] [--demo [--demo-notice]]
 //!               [--rate-limits 100,30,10[,10]] [--public-origin https://booking.example]
 //! ```
 //! The master key comes from `BIZING_MASTER_KEY` (32 bytes, base64url) or the file, which is
 //! created with a fresh key if missing. `--static DIR` serves the built portal and widget from
-//! `DIR/portal` and `DIR/widget`. `--demo` seeds the demo clinic and prints its accounts.
+//! `DIR/portal` and `DIR/widget`. `--demo` seeds the demo clinic and prints its accounts;
+//! with `--demo-notice` it also publishes a demo Notice of Privacy Practices if the clinic has
+//! none (what `cargo xtask demo` does, so the widget can take bookings at once).
 //! `--rate-limits` sets the requests a minute allowed per session (or address): standard,
 //! PHI reads, exports, and optionally guest bookings per address. `--public-origin` is the
 //! origin browsers reach the server at: guest bookings sent from any other `Origin` are
@@ -31,6 +33,7 @@ struct Args {
     master_key_file: PathBuf,
     static_root: Option<PathBuf>,
     demo: bool,
+    demo_notice: bool,
     rate_limits: RateLimits,
     public_origin: Option<String>,
 }
@@ -42,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
         master_key_file: PathBuf::from("master.key"),
         static_root: None,
         demo: false,
+        demo_notice: false,
         rate_limits: RateLimits::default(),
         public_origin: None,
     };
@@ -54,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
             "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
             "--static" => args.static_root = Some(PathBuf::from(value("--static")?)),
             "--demo" => args.demo = true,
+            "--demo-notice" => args.demo_notice = true,
             "--rate-limits" => args.rate_limits = value("--rate-limits")?.parse()?,
             "--public-origin" => {
                 let text = value("--public-origin")?;
@@ -78,7 +83,7 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(message) => {
             eprintln!(
-                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo] [--rate-limits STANDARD,PHI_READ,EXPORT[,GUEST_BOOKING]] [--public-origin ORIGIN]"
+                "{message}\nusage: bizing-server [--listen ADDR] [--database URL] [--master-key-file PATH] [--static DIR] [--demo [--demo-notice]] [--rate-limits STANDARD,PHI_READ,EXPORT[,GUEST_BOOKING]] [--public-origin ORIGIN]"
             );
             return ExitCode::from(2);
         }
@@ -109,6 +114,11 @@ async fn run(args: Args) -> Result<(), String> {
     if args.demo {
         let accounts = demo::seed(&state, KdfProfile::Interactive).await.map_err(|e| e.to_string())?;
         print_accounts(&accounts);
+        if args.demo_notice && demo::publish_notice(&state).await.map_err(|e| e.to_string())? {
+            announce_notice();
+        }
+    } else if args.demo_notice {
+        return Err("--demo-notice goes with --demo".into());
     }
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("listen {}: {e}", args.listen))?;
@@ -122,6 +132,11 @@ async fn run(args: Args) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+#[allow(clippy::print_stdout)] // part of the demo's output
+fn announce_notice() {
+    println!("published a demo Notice of Privacy Practices for `{}`", demo::DEMO_TENANT);
 }
 
 #[allow(clippy::print_stdout)] // the one line a person starting the server looks for

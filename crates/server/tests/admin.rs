@@ -860,4 +860,13 @@ async fn the_demo_clinic_lets_the_widget_demo_host_embed_it() {
     bizing_server::demo::seed(&app.state, bizing_core::KdfProfile::InsecureFastForTests).await.unwrap();
     let settings = app.state.store.clinic_settings(bizing_server::demo::DEMO_TENANT).await.unwrap().unwrap();
     assert_eq!(settings.allowed_origins, ["http://127.0.0.1:8081", "http://localhost:8081"]);
+
+    // `--demo-notice`: a notice for the widget's guests, published once.
+    assert!(app.state.store.current_npp(bizing_server::demo::DEMO_TENANT).await.unwrap().is_none());
+    assert!(bizing_server::demo::publish_notice(&app.state).await.unwrap());
+    let notice = app.state.store.current_npp(bizing_server::demo::DEMO_TENANT).await.unwrap().unwrap();
+    assert_eq!(notice.text, bizing_server::demo::DEMO_NOTICE);
+    let res = app.call("GET", &format!("/api/clinics/{}/npp", bizing_server::demo::DEMO_TENANT), None, None).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(!bizing_server::demo::publish_notice(&app.state).await.unwrap(), "published once");
 }
