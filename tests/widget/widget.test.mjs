@@ -26,6 +26,8 @@ import {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SITE = fileURLToPath(new URL("./site/", import.meta.url));
+// The demo clinic's website (`cargo xtask demo`), served after the test pages.
+const DEMO_SITE = fileURLToPath(new URL("../../web/widget/demo/site/", import.meta.url));
 
 let server;
 let booking; // the booking server's origin, as the browser reaches it
@@ -43,7 +45,7 @@ before(async () => {
   const rogue = `http://localhost:${site.port}`;
   await site.close();
   site = await startHostSite({
-    dirs: [SITE],
+    dirs: [SITE, DEMO_SITE],
     bookingOrigin: booking,
     loaderFile,
     port: site.port,
@@ -176,7 +178,7 @@ test("a guest books with a note in the inline widget; a provider reads that exac
   await frame.getByRole("button", { name: "Continue" }).click();
   const noteField = frame.getByLabel(/Anything the clinic should know/);
   await noteField.fill("My SSN is 123-45-6789 if you need it.");
-  await frame.getByText(/seems to contain social security number/).waitFor();
+  await frame.getByText("it seems to contain an identifier: Social Security number.", { exact: false }).waitFor();
   await checkA11y(page, "widget, note with a PHI warning");
   await screenshot(page, "widget-note-warning");
   await noteField.fill(NOTE);
@@ -479,6 +481,28 @@ test("the portal's link page hands a session only to the booking widget that ope
   assert.equal(await popup.getByRole("button", { name: "Use my account" }).count(), 0);
   // And nothing reached the page that opened it.
   assert.ok(!(await page.evaluate(() => JSON.stringify(window.widgetEvents))).includes("token"));
+  await context.close();
+});
+
+test("the demo clinic's website: both widgets load under its CSP, and its prefill button opens the dialog with the details filled in", async () => {
+  const { context, page } = await openHost("index.html");
+  await page.getByRole("heading", { name: "Book a visit" }).waitFor();
+  await page.locator("#events li", { hasText: "inline-widget: ready" }).waitFor({ timeout: 30_000 });
+  await checkA11y(page, "demo clinic site");
+  await page.getByRole("button", { name: "Fill in my details" }).click();
+  await page.getByRole("dialog", { name: "Book an appointment" }).waitFor();
+  await page.locator("#events li", { hasText: "popup-widget: ready" }).waitFor({ timeout: 30_000 });
+  const popup = await widgetFrame(page, 1);
+  await popup.getByRole("radio").first().check();
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.getByRole("radio").first().check({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Continue" }).click();
+  assert.equal(await popup.getByLabel("Full name").inputValue(), "Jordan Visitor");
+  await screenshot(page, "widget-demo-site");
+  const refused = page.consoleText.filter((line) => /Content Security Policy|Refused to/.test(line));
+  assert.deepEqual(refused, [], "no CSP refusal on the demo site");
+  assert.deepEqual(page.errors, []);
   await context.close();
 });
 

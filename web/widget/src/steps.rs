@@ -530,8 +530,9 @@ pub fn Note() -> impl IntoView {
                             <p class="warning">
                                 <strong>"Check your note: "</strong>
                                 {format!(
-                                    "it seems to contain {}. The clinic does not need {} to book your visit; please remove {} unless the clinic asked for {}.",
-                                    names.join(", ").to_lowercase(),
+                                    "it seems to contain {}: {}. The clinic does not need {} to book your visit; please remove {} unless the clinic asked for {}.",
+                                    if kinds.len() == 1 { "an identifier" } else { "identifiers" },
+                                    names.join(", "),
                                     if kinds.len() == 1 { "it" } else { "them" },
                                     if kinds.len() == 1 { "it" } else { "them" },
                                     if kinds.len() == 1 { "it" } else { "them" },
