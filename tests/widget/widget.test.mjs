@@ -506,6 +506,45 @@ test("the demo clinic's website: both widgets load under its CSP, and its prefil
   await context.close();
 });
 
+/** Signs a patient in through the portal popup a widget opened, and links the widget. */
+async function linkThroughPopup(popup, patient, code) {
+  await popup.getByLabel("Email").fill(patient.email);
+  await popup.getByLabel("Password").fill(patient.password);
+  await popup.getByRole("button", { name: "Continue" }).click();
+  await popup.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await popup.locator("#signin-code").fill(code);
+  await popup.getByRole("button", { name: "Sign in" }).click();
+  await popup.getByLabel("I have read the Notice of Privacy Practices").check({ timeout: 30_000 });
+  await popup.getByRole("button", { name: "Acknowledge and continue" }).click();
+  const closed = popup.waitForEvent("close");
+  await popup.getByRole("button", { name: "Use my account" }).click();
+  await closed;
+}
+
+test("a signed-in widget signs out after the idle timeout, and its session ends on the server", async () => {
+  const patient = await apiRegister(server.url, "Riley Idlewidget");
+  const { context, page } = await openHost("idle.html");
+  const frame = await widgetFrame(page);
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  const popupOpened = context.waitForEvent("page");
+  await frame.getByRole("button", { name: "Sign in to book with it" }).click();
+  await linkThroughPopup(await popupOpened, patient, patient.codes[0]);
+  const widgetSessions = () => sqlite(server.dbPath, "SELECT count(*) FROM sessions WHERE kind = 'widget';").trim();
+  // Signed in (the link may land after a first, empty time-out of the short timer).
+  await frame.getByText("signed out of the booking form after a while without use", { exact: false }).waitFor({ timeout: 20_000 });
+  assert.equal(await frame.getByText("Booking as").count(), 0);
+  // The frame ended its widget session on the server.
+  for (let i = 0; i < 50 && widgetSessions() !== "0"; i++) await page.waitForTimeout(100);
+  assert.equal(widgetSessions(), "0");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
 /** Presses Tab in `frame`'s page until the focused element's text is `name`. */
 async function tabTo(page, frame, name) {
   for (let i = 0; i < 40; i++) {
