@@ -29,7 +29,7 @@ dialog { width: min(40rem, calc(100vw - 2rem)); max-height: calc(100vh - 2rem); 
 dialog::backdrop { background: rgba(15,20,25,.6); }
 .bar { display: flex; justify-content: flex-end; }
 .close { font: inherit; padding: .5rem .75rem; border: 0; background: transparent; color: #1b1f24; cursor: pointer; text-decoration: underline; }
-dialog iframe { max-height: calc(100vh - 6rem); }
+dialog iframe { height: min(40rem, calc(100vh - 6rem)); }
 `);
 
   const pick = (value, allowed, fallback) => (allowed.includes(value) ? value : fallback);
@@ -187,7 +187,9 @@ dialog iframe { max-height: calc(100vh - 6rem); }
       }
       switch (data.type) {
         case "resize":
-          if (Number.isFinite(data.height) && this.#frame) {
+          // Inline only: a centred dialog that changed height would move its content under
+          // the pointer; there the frame has a fixed height and scrolls.
+          if (Number.isFinite(data.height) && this.#frame && !this.#dialog) {
             this.#frame.style.height = `${Math.min(Math.max(Math.ceil(data.height), 120), 10000)}px`;
           }
           break;
