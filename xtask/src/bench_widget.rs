@@ -61,6 +61,7 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
     let built = build::widget(root)?;
     let loader = sizes(std::slice::from_ref(&built.loader))?;
     let first_load = sizes(&built.first_load)?;
+    let seal_module = sizes(&built.seal_module)?;
 
     let [server_bin] = release_executables(root, &["bizing-server"], ["bizing-server"])?;
     let scratch = Scratch(out.join("widget"));
@@ -111,6 +112,10 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
             "goal_gzip_bytes": WIDGET_BUDGET_GZIP,
             "built_gzip": built.first_load_gz,
         },
+        "seal_module": {
+            "what": "the sealing module (web/widget-seal: glue and wasm), fetched at the note step, not in the first load",
+            "sizes": seal_module,
+        },
         "ready": {
             "what": "headless Chromium, a fresh context per round (empty HTTP cache); the clinic page on 127.0.0.1, \
                      the booking server on localhost; performance.now() in the page from inserting an inline \
@@ -152,6 +157,14 @@ pub(crate) fn print(report: &Value) {
             n(&f["brotli"])
         );
     }
+    let seal = &report["seal_module"]["sizes"]["total"];
+    println!(
+        "{:<28} {:>9} {:>9} {:>9}   (at the note step, not in the first load)",
+        "sealing module",
+        n(&seal["raw"]),
+        n(&seal["gzip"]),
+        n(&seal["brotli"])
+    );
     let ready = &report["ready"];
     println!(
         "Widget insertion to `ready`: median {:.0} ms (min {:.0}, max {:.0}) over {} cold loads",

@@ -228,6 +228,8 @@ pub(crate) struct WidgetBuild {
     pub(crate) loader: PathBuf,
     /// The files of the frame's first load, in the order the browser finds them.
     pub(crate) first_load: Vec<PathBuf>,
+    /// The sealing module's glue and wasm, loaded at the note step.
+    pub(crate) seal_module: Vec<PathBuf>,
 }
 
 pub(crate) fn widget_main(root: &Path) -> ExitCode {
@@ -248,13 +250,15 @@ pub(crate) fn widget_main(root: &Path) -> ExitCode {
 /// Builds the booking widget (`web/widget`) into `<target>/web/widget/v1/`: the loader
 /// (`loader.js`, as written, under its fixed versioned name, with its SRI hash printed), and
 /// the frame the loader embeds (`frame.html`, revalidated on every load, naming hashed
-/// `start-<hash>.js`, `widget-<hash>.css`, glue and wasm), built as the portal is.
+/// `start-<hash>.js`, `widget-<hash>.css`, glue and wasm), built as the portal is, and the
+/// sealing module (`web/widget-seal`, `seal-<hash>.js` and `.wasm`) that `start.js` loads
+/// when the app asks for it, so the first load leaves it out.
 pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     setup::wasm_target(root)?;
     setup::wasm_bindgen_cli(root)?;
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
     Cmd::cargo(root)
-        .args(["build", "-p", "bizing-widget", "--bin", "bizing-widget"])
+        .args(["build", "-p", "bizing-widget", "--bin", "bizing-widget", "-p", "bizing-widget-seal", "--lib"])
         .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
         .hint("see the compiler errors above; `cargo check -p bizing-widget --target wasm32-unknown-unknown` is faster")
         .run()?;
@@ -269,6 +273,7 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
         }
     }
     let (wasm, glue) = bind_and_optimise(root, &built.join("bizing-widget.wasm"), &staging, "widget")?;
+    let (seal_wasm, seal_glue) = bind_and_optimise(root, &built.join("bizing_widget_seal.wasm"), &staging, "seal")?;
     std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
     let read = |path: &Path| std::fs::read(path).map_err(|e| io_failure("read", path, &e));
     let read_text = |path: &Path| std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e));
@@ -284,11 +289,17 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     let sources = root.join(WIDGET_STATIC);
     let wasm_name = write_hashed("widget", "wasm", &read(&wasm)?)?;
     let glue_name = write_hashed("widget", "js", &read(&glue)?)?;
+    let seal_wasm_name = write_hashed("seal", "wasm", &read(&seal_wasm)?)?;
+    let seal_glue_name = write_hashed("seal", "js", &read(&seal_glue)?)?;
     let snippets = staging.join("snippets");
     if snippets.is_dir() {
         copy_tree(&snippets, &out.join("snippets"))?;
     }
-    let start = read_text(&sources.join("start.js"))?.replace("{{GLUE}}", &glue_name).replace("{{WASM}}", &wasm_name);
+    let start = read_text(&sources.join("start.js"))?
+        .replace("{{GLUE}}", &glue_name)
+        .replace("{{WASM}}", &wasm_name)
+        .replace("{{SEAL_GLUE}}", &seal_glue_name)
+        .replace("{{SEAL_WASM}}", &seal_wasm_name);
     let start_name = write_hashed("start", "js", start.as_bytes())?;
     let css_name = write_hashed("widget", "css", &read(&sources.join("widget.css"))?)?;
     let frame = read_text(&sources.join("frame.html"))?.replace("{{CSS}}", &css_name).replace("{{START}}", &start_name);
@@ -301,14 +312,18 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     let (loader_raw, loader_gz) = precompress(root, &[out.join("loader.js")])?;
     let first = ["frame.html", &css_name, &start_name, &glue_name, &wasm_name].map(|name| out.join(name));
     let (raw, first_load_gz) = precompress(root, &first)?;
+    let on_demand = [&seal_glue_name, &seal_wasm_name].map(|name| out.join(name));
+    let (seal_raw, seal_gz) = precompress(root, &on_demand)?;
     println!(
         "     {}: loader {} (gzip {} = {loader_gz} bytes, goal {LOADER_BUDGET_GZIP}); first load of the frame {} \
-         (gzip {} = {first_load_gz} bytes, goal {WIDGET_BUDGET_GZIP})",
+         (gzip {} = {first_load_gz} bytes, goal {WIDGET_BUDGET_GZIP}); sealing module at the note step {} (gzip {})",
         out.strip_prefix(root).unwrap_or(&out).display(),
         kib(loader_raw),
         kib(loader_gz),
         kib(raw),
         kib(first_load_gz),
+        kib(seal_raw),
+        kib(seal_gz),
     );
     Ok(WidgetBuild {
         web_root,
@@ -317,6 +332,7 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
         loader_sri,
         loader: out.join("loader.js"),
         first_load: first.to_vec(),
+        seal_module: on_demand.to_vec(),
     })
 }
 

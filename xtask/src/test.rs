@@ -116,7 +116,19 @@ fn clippy(root: &Path) -> Result<(), Failure> {
     // The SDK as the web apps build it, without its `js` feature: a JavaScript item missing
     // its `#[cfg(feature = "js")]` fails here (the workspace runs above unify the feature on).
     Cmd::cargo(root)
-        .args(["clippy", "-p", "bizing-sdk", "-p", "bizing-portal", "-p", "bizing-portal-qr", "-p", "bizing-widget"])
+        .args([
+            "clippy",
+            "-p",
+            "bizing-sdk",
+            "-p",
+            "bizing-portal",
+            "-p",
+            "bizing-portal-qr",
+            "-p",
+            "bizing-widget",
+            "-p",
+            "bizing-widget-seal",
+        ])
         .arg("--no-default-features")
         .args(["--target", "wasm32-unknown-unknown", "--locked", "--", "-D", "warnings"])
         .hint(hint)

@@ -11,8 +11,6 @@
 
 use std::cell::RefCell;
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_core::PublicKey;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -31,16 +29,9 @@ pub struct Account {
     pub name: String,
     /// Their email.
     pub email: String,
-    /// Their public key (SEC1, base64url): notes are sealed to it too, so they can read them.
+    /// Their public key (SEC1, base64url): notes are sealed to it too, so they can read them
+    /// (checked by the sealing module).
     pub public_key: String,
-}
-
-impl Account {
-    /// The patient's public key, to seal to.
-    #[must_use]
-    pub fn key(&self) -> Option<PublicKey> {
-        Base64UrlUnpadded::decode_vec(&self.public_key).ok().and_then(|bytes| PublicKey::from_sec1(&bytes).ok())
-    }
 }
 
 struct Link {

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod host;
+pub mod seal;
 pub mod steps;
 
 use std::cell::RefCell;

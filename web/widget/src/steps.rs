@@ -5,15 +5,13 @@
 
 use bizing_core::api::{
     AcknowledgeNpp, CreateBookingRequest, CreateGuestBookingRequest, GuestDetails, GuestDetailsError, Slot, SlotsQuery,
-    note_context,
 };
 use bizing_core::phi::{self, PhiKind};
-use bizing_core::{Envelope, SealOptions};
 use bizing_sdk::{BookingClient, ClientError};
 use bizing_web_ui::format;
 use leptos::prelude::*;
 
-use crate::{Booked, Flow, Step, account, client, clinic_id, host};
+use crate::{Booked, Flow, Step, account, client, clinic_id, host, seal};
 
 /// How many days of free times the widget asks for.
 const SLOT_DAYS: u32 = 14;
@@ -497,6 +495,8 @@ pub fn identifiers_in(note: &str) -> Vec<PhiKind> {
 pub fn Note() -> impl IntoView {
     let flow = expect_context::<Flow>();
     let found = Memo::new(move |_| identifiers_in(&flow.note.get()));
+    // The sealing module, fetched while the patient writes.
+    seal::preload();
     let next = move || flow.go(Step::Notice);
     view! {
         <form class="step" aria-labelledby="step-title" on:submit=on_submit(next) novalidate>
@@ -639,15 +639,9 @@ async fn book(flow: Flow) -> Result<Booked, Failure> {
         None
     } else {
         let key = client.clinic_key(&clinic).await.map_err(Failure::Api)?;
-        let mut recipients = vec![key.jwk.to_public_key().map_err(|_| Failure::Local(SEAL_FAILED))?];
         // A signed-in patient can read their own note later; a guest has no key.
-        if let Some(account) = &account {
-            recipients.push(account.key().ok_or(Failure::Local(SEAL_FAILED))?);
-        }
-        let context = note_context(&clinic, &id);
-        let sealed = Envelope::seal(text.trim().as_bytes(), &context, &recipients, SealOptions::with_padding(true))
-            .map_err(|_| Failure::Local(SEAL_FAILED))?;
-        Some(sealed.to_string())
+        let patient = account.as_ref().map(|a| a.public_key.as_str());
+        Some(seal::seal(text.trim(), &clinic, &id, &key, patient).await.ok_or(Failure::Local(SEAL_FAILED))?)
     };
     if account.is_some() {
         // The notice the patient just read and ticked, recorded as acknowledged in the widget.

@@ -84,6 +84,20 @@ for (const type of ["pointerdown", "keydown", "wheel", "touchstart"]) {
   );
 }
 
+// The sealing module (web/widget-seal), loaded the first time the app asks for it (the note
+// step). Resolves with the module, its sealNote(...) ready to call.
+let seal;
+globalThis.bizingWidgetSeal = () =>
+  (seal ??= import("./{{SEAL_GLUE}}")
+    .then(async (module) => {
+      await module.default({ module_or_path: new URL("./{{SEAL_WASM}}", import.meta.url) });
+      return module;
+    })
+    .catch((error) => {
+      seal = undefined; // the next booking tries again
+      throw error;
+    }));
+
 globalThis.bizingWidget = Object.freeze({
   send,
   listen(handler) {
