@@ -408,16 +408,8 @@ test("a patient signs in through the portal's popup and books with their account
   await popup.waitForLoadState();
   assert.equal(new URL(popup.url()).origin, booking);
   assert.equal(new URL(popup.url()).hash, "#/widget-link");
-  await popup.getByLabel("Email").fill(patient.email);
-  await popup.getByLabel("Password").fill(patient.password);
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.locator("#signin-code").waitFor({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Use a recovery code instead" }).click();
-  await popup.locator("#signin-code").fill(patient.codes[0]);
-  await popup.getByRole("button", { name: "Sign in" }).click();
   // The notice first (never acknowledged), then back to the link page.
-  await popup.getByLabel("I have read the Notice of Privacy Practices").check({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Acknowledge and continue" }).click();
+  await signInToLink(popup, patient, patient.codes[0]);
   await popup.getByRole("heading", { name: "Use your account in the booking form" }).waitFor({ timeout: 30_000 });
   await checkA11y(popup, "portal, widget link");
   const closed = popup.waitForEvent("close");
@@ -443,13 +435,7 @@ test("a patient signs in through the portal's popup and books with their account
   // The booking is the patient's: their portal lists it and opens the note with their key.
   const portal = await newPage(context);
   await portal.goto(`${booking}/portal/#/bookings`);
-  await portal.getByLabel("Email").fill(patient.email);
-  await portal.getByLabel("Password").fill(patient.password);
-  await portal.getByRole("button", { name: "Continue" }).click();
-  await portal.locator("#signin-code").waitFor({ timeout: 30_000 });
-  await portal.getByRole("button", { name: "Use a recovery code instead" }).click();
-  await portal.locator("#signin-code").fill(patient.codes[1]);
-  await portal.getByRole("button", { name: "Sign in" }).click();
+  await signInPatient(portal, patient, patient.codes[1]);
   await portal.getByText(NOTE).waitFor({ timeout: 30_000 });
   // The acknowledgment made in the widget is on record with its channel.
   const channels = sqlite(server.dbPath, "SELECT DISTINCT channel FROM npp_acks;");
@@ -468,15 +454,7 @@ test("the portal's link page hands a session only to the booking widget that ope
   const popupOpened = context.waitForEvent("page");
   await page.evaluate((url) => window.open(url, "_blank", "popup"), `${booking}/portal/#/widget-link`);
   const popup = await popupOpened;
-  await popup.getByLabel("Email").fill(patient.email);
-  await popup.getByLabel("Password").fill(patient.password);
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.locator("#signin-code").waitFor({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Use a recovery code instead" }).click();
-  await popup.locator("#signin-code").fill(patient.codes[0]);
-  await popup.getByRole("button", { name: "Sign in" }).click();
-  await popup.getByLabel("I have read the Notice of Privacy Practices").check({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Acknowledge and continue" }).click();
+  await signInToLink(popup, patient, patient.codes[0]);
   await popup.getByText("Open it with the form's").waitFor({ timeout: 30_000 });
   assert.equal(await popup.getByRole("button", { name: "Use my account" }).count(), 0);
   // And nothing reached the page that opened it.
@@ -506,17 +484,27 @@ test("the demo clinic's website: both widgets load under its CSP, and its prefil
   await context.close();
 });
 
-/** Signs a patient in through the portal popup a widget opened, and links the widget. */
-async function linkThroughPopup(popup, patient, code) {
-  await popup.getByLabel("Email").fill(patient.email);
-  await popup.getByLabel("Password").fill(patient.password);
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.locator("#signin-code").waitFor({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Use a recovery code instead" }).click();
-  await popup.locator("#signin-code").fill(code);
-  await popup.getByRole("button", { name: "Sign in" }).click();
+/** Signs a patient in through the portal page with a recovery code. */
+async function signInPatient(portalPage, patient, code) {
+  await portalPage.getByLabel("Email").fill(patient.email);
+  await portalPage.getByLabel("Password").fill(patient.password);
+  await portalPage.getByRole("button", { name: "Continue" }).click();
+  await portalPage.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await portalPage.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await portalPage.locator("#signin-code").fill(code);
+  await portalPage.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** Signs a new patient in through the portal popup, acknowledging the notice first. */
+async function signInToLink(popup, patient, code) {
+  await signInPatient(popup, patient, code);
   await popup.getByLabel("I have read the Notice of Privacy Practices").check({ timeout: 30_000 });
   await popup.getByRole("button", { name: "Acknowledge and continue" }).click();
+}
+
+/** Signs a patient in through the portal popup a widget opened, and links the widget. */
+async function linkThroughPopup(popup, patient, code) {
+  await signInToLink(popup, patient, code);
   const closed = popup.waitForEvent("close");
   await popup.getByRole("button", { name: "Use my account" }).click();
   await closed;

@@ -28,7 +28,7 @@ const PORTAL_TESTS_DIR: &str = "tests/portal";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A directory removed when dropped, so a failed run leaves no database behind.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::bench_portal::Scratch;
 use crate::bench_server::{median, release_executables, start};
 use crate::build::{LOADER_BUDGET_GZIP, WIDGET_BUDGET_GZIP};
 use crate::cmd::{Cmd, Failure};
@@ -18,15 +19,6 @@ const ROUNDS: usize = 7;
 const WIDGET_SCRIPT: &str = "bench/widget/widget.mjs";
 const PORTAL_TESTS_DIR: &str = "tests/portal";
 const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// A directory removed when dropped, so a failed run leaves no database behind.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Raw, gzip (level 9) and brotli (quality 11) sizes of built files, from the siblings the
 /// build writes (`NAME.gz`, `NAME.br`: what the server sends).
