@@ -539,6 +539,59 @@ test("a signed-in widget signs out after the idle timeout, and its session ends 
   await context.close();
 });
 
+test("activity in a signed-in widget keeps the patient's portal session alive on the server", async () => {
+  const patient = await apiRegister(server.url, "Alex Activewidget");
+  const { context, page } = await openHost("activity.html");
+  const frame = await widgetFrame(page);
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  const popupOpened = context.waitForEvent("page");
+  await frame.getByRole("button", { name: "Sign in to book with it" }).click();
+  await linkThroughPopup(await popupOpened, patient, patient.codes[0]);
+  await frame.getByText("Booking as").waitFor({ timeout: 30_000 });
+  // The portal session the widget's session hangs off, made to look a minute and a half old.
+  const parent = "(SELECT parent_token_hash FROM sessions WHERE kind = 'widget' ORDER BY created_at DESC LIMIT 1)";
+  const lastSeen = () => Number(sqlite(server.dbPath, `SELECT last_seen_at FROM sessions WHERE token_hash = ${parent};`).trim());
+  sqlite(server.dbPath, `UPDATE sessions SET last_seen_at = last_seen_at - 90 WHERE token_hash = ${parent};`);
+  const aged = lastSeen();
+  // The patient uses the widget (it reports activity every 5 s with this page's 20 s timeout).
+  for (let i = 0; i < 40 && lastSeen() <= aged; i++) {
+    await frame.getByRole("button", { name: "Continue" }).focus();
+    await page.keyboard.press("Shift");
+    await page.waitForTimeout(500);
+  }
+  assert.ok(lastSeen() > aged, "the widget's activity reached the portal's session on the server");
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("the portal's idle timer stays quiet while the server saw the session used elsewhere, and times out after", async () => {
+  const patient = await apiRegister(server.url, "Jordan Twotabs");
+  const context = await browser.newContext();
+  const portal = await newPage(context);
+  // A 20 s timeout, warned at 10 s (the flag can only shorten it).
+  await portal.goto(`${booking}/portal/?idle=20000#/bookings`);
+  await signInToLink(portal, patient, patient.codes[0]);
+  await portal.getByRole("heading", { name: "My bookings" }).waitFor({ timeout: 30_000 });
+  const signedInAt = Date.now();
+  // What the widget's reports do to the server's record: the session was used 8 s from now
+  // (later than anything this page does), as if the patient were in the widget meanwhile.
+  sqlite(
+    server.dbPath,
+    "UPDATE sessions SET last_seen_at = CAST(strftime('%s','now') AS INTEGER) + 8 WHERE kind = 'browser' AND created_at = (SELECT max(created_at) FROM sessions WHERE kind = 'browser');",
+  );
+  // At the warning (10 s), the page asks the server and extends itself instead of timing out at 20 s.
+  await portal.waitForTimeout(Math.max(0, signedInAt + 24_000 - Date.now()));
+  assert.equal(await portal.getByRole("heading", { name: "My bookings" }).count(), 1, "still signed in at 24 s");
+  // Nothing after that: the next warning finds no newer use, and the page times out.
+  await portal.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 30_000 });
+  assert.deepEqual(portal.errors, []);
+  await context.close();
+});
+
 /** Presses Tab in `frame`'s page until the focused element's text is `name`. */
 async function tabTo(page, frame, name) {
   for (let i = 0; i < 40; i++) {
