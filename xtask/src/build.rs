@@ -145,36 +145,17 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     let target = target_dir(root)?;
     let built = target.join(WASM_TARGET).join(PROFILE);
     let web_root = target.join(WEB_DIR);
-    let staging = web_root.join(".portal-bindgen");
-    let out = web_root.join("portal");
-    for dir in [&staging, &out] {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
-        }
-    }
-    let (portal_wasm, portal_glue) = bind_and_optimise(root, &built.join("bizing-portal.wasm"), &staging, "portal")?;
-    let (qr_wasm, qr_glue) = bind_and_optimise(root, &built.join("bizing_portal_qr.wasm"), &staging, "qr")?;
-
-    std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
-    let read = |path: &Path| std::fs::read(path).map_err(|e| io_failure("read", path, &e));
-    let read_text = |path: &Path| std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e));
-    // Writes `bytes` as `stem-<hash>.ext` and returns that name.
-    let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| {
-        let name = hashed_name(stem, ext, bytes);
-        let path = out.join(&name);
-        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))?;
-        Ok::<_, Failure>(name)
-    };
+    let (app, names) = AppOut::build(
+        root,
+        &built,
+        web_root.join(".portal-bindgen"),
+        web_root.join("portal"),
+        &[("bizing-portal.wasm", "portal"), ("bizing_portal_qr.wasm", "qr")],
+    )?;
+    let [(glue_name, wasm_name), (qr_glue_name, qr_wasm_name)] = names;
+    let out = &app.out;
+    let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| app.write_hashed(stem, ext, bytes);
     let sources = root.join(PORTAL_STATIC);
-    let wasm_name = write_hashed("portal", "wasm", &read(&portal_wasm)?)?;
-    let glue_name = write_hashed("portal", "js", &read(&portal_glue)?)?;
-    let qr_wasm_name = write_hashed("qr", "wasm", &read(&qr_wasm)?)?;
-    let qr_glue_name = write_hashed("qr", "js", &read(&qr_glue)?)?;
-    // wasm-bindgen's inline JavaScript snippets, imported by the glue by path.
-    let snippets = staging.join("snippets");
-    if snippets.is_dir() {
-        copy_tree(&snippets, &out.join("snippets"))?;
-    }
     let start = read_text(&sources.join("start.js"))?
         .replace("{{GLUE}}", &glue_name)
         .replace("{{WASM}}", &wasm_name)
@@ -183,9 +164,8 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     let start_name = write_hashed("start", "js", start.as_bytes())?;
     let css_name = write_hashed("portal", "css", &read(&sources.join("portal.css"))?)?;
     let index = read_text(&sources.join("index.html"))?.replace("{{CSS}}", &css_name).replace("{{START}}", &start_name);
-    let index_path = out.join("index.html");
-    std::fs::write(&index_path, index.as_bytes()).map_err(|e| io_failure("write", &index_path, &e))?;
-    std::fs::remove_dir_all(&staging).map_err(|e| io_failure("remove", &staging, &e))?;
+    app.write("index.html", index.as_bytes())?;
+    app.finish()?;
 
     let files = |names: &[&String]| -> Vec<PathBuf> { names.iter().map(|name| out.join(name)).collect() };
     let index_name = "index.html".to_owned();
@@ -194,7 +174,7 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     println!(
         "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {} = {gz} bytes, goal {PORTAL_BUDGET_GZIP}); \
          QR module on demand {} (gzip {})",
-        out.strip_prefix(root).unwrap_or(&out).display(),
+        out.strip_prefix(root).unwrap_or(out).display(),
         kib(raw),
         kib(gz),
         kib(qr_raw),
@@ -265,36 +245,18 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     let target = target_dir(root)?;
     let built = target.join(WASM_TARGET).join(PROFILE);
     let web_root = target.join(WEB_DIR);
-    let staging = web_root.join(".widget-bindgen");
-    let out = web_root.join("widget").join(WIDGET_VERSION_DIR);
-    for dir in [&staging, &out] {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
-        }
-    }
-    let (wasm, glue) = bind_and_optimise(root, &built.join("bizing-widget.wasm"), &staging, "widget")?;
-    let (seal_wasm, seal_glue) = bind_and_optimise(root, &built.join("bizing_widget_seal.wasm"), &staging, "seal")?;
-    std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
-    let read = |path: &Path| std::fs::read(path).map_err(|e| io_failure("read", path, &e));
-    let read_text = |path: &Path| std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e));
-    let write = |name: &str, bytes: &[u8]| {
-        let path = out.join(name);
-        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))
-    };
-    let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| {
-        let name = hashed_name(stem, ext, bytes);
-        write(&name, bytes)?;
-        Ok::<_, Failure>(name)
-    };
+    let (app, names) = AppOut::build(
+        root,
+        &built,
+        web_root.join(".widget-bindgen"),
+        web_root.join("widget").join(WIDGET_VERSION_DIR),
+        &[("bizing-widget.wasm", "widget"), ("bizing_widget_seal.wasm", "seal")],
+    )?;
+    let [(glue_name, wasm_name), (seal_glue_name, seal_wasm_name)] = names;
+    let out = &app.out;
+    let write = |name: &str, bytes: &[u8]| app.write(name, bytes);
+    let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| app.write_hashed(stem, ext, bytes);
     let sources = root.join(WIDGET_STATIC);
-    let wasm_name = write_hashed("widget", "wasm", &read(&wasm)?)?;
-    let glue_name = write_hashed("widget", "js", &read(&glue)?)?;
-    let seal_wasm_name = write_hashed("seal", "wasm", &read(&seal_wasm)?)?;
-    let seal_glue_name = write_hashed("seal", "js", &read(&seal_glue)?)?;
-    let snippets = staging.join("snippets");
-    if snippets.is_dir() {
-        copy_tree(&snippets, &out.join("snippets"))?;
-    }
     let start = read_text(&sources.join("start.js"))?
         .replace("{{GLUE}}", &glue_name)
         .replace("{{WASM}}", &wasm_name)
@@ -306,7 +268,7 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     write("frame.html", frame.as_bytes())?;
     let loader = read(&sources.join("loader.js"))?;
     write("loader.js", &loader)?;
-    std::fs::remove_dir_all(&staging).map_err(|e| io_failure("remove", &staging, &e))?;
+    app.finish()?;
 
     let loader_sri = sri(&loader);
     let (loader_raw, loader_gz) = precompress(root, &[out.join("loader.js")])?;
@@ -317,7 +279,7 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     println!(
         "     {}: loader {} (gzip {} = {loader_gz} bytes, goal {LOADER_BUDGET_GZIP}); first load of the frame {} \
          (gzip {} = {first_load_gz} bytes, goal {WIDGET_BUDGET_GZIP}); sealing module at the note step {} (gzip {})",
-        out.strip_prefix(root).unwrap_or(&out).display(),
+        out.strip_prefix(root).unwrap_or(out).display(),
         kib(loader_raw),
         kib(loader_gz),
         kib(raw),
@@ -341,6 +303,75 @@ pub(crate) fn sri(bytes: &[u8]) -> String {
     use base64ct::Encoding as _;
     use sha2::Digest as _;
     format!("sha384-{}", base64ct::Base64::encode_string(&sha2::Sha384::digest(bytes)))
+}
+
+/// Where one web app is written: wasm-bindgen's scratch directory and the output directory.
+struct AppOut {
+    staging: PathBuf,
+    out: PathBuf,
+}
+
+impl AppOut {
+    /// Empties `staging` and `out`, binds and optimises each `(wasm file in built, name)` of
+    /// `modules`, and writes their glue and wasm into `out` under hashed names, with
+    /// wasm-bindgen's inline JavaScript snippets (which the glue imports by path). Returns the
+    /// `(glue, wasm)` names, in the order of `modules`.
+    fn build<const N: usize>(
+        root: &Path,
+        built: &Path,
+        staging: PathBuf,
+        out: PathBuf,
+        modules: &[(&str, &str); N],
+    ) -> Result<(Self, [(String, String); N]), Failure> {
+        for dir in [&staging, &out] {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
+            }
+        }
+        let mut bound = Vec::with_capacity(N);
+        for (file, name) in modules {
+            bound.push((*name, bind_and_optimise(root, &built.join(file), &staging, name)?));
+        }
+        std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
+        let app = Self { staging, out };
+        let mut names = Vec::with_capacity(N);
+        for (name, (wasm, glue)) in bound {
+            let glue_name = app.write_hashed(name, "js", &read(&glue)?)?;
+            names.push((glue_name, app.write_hashed(name, "wasm", &read(&wasm)?)?));
+        }
+        let snippets = app.staging.join("snippets");
+        if snippets.is_dir() {
+            copy_tree(&snippets, &app.out.join("snippets"))?;
+        }
+        let names = names.try_into().map_err(|_| Failure::new("module count", "this is a bug in xtask"))?;
+        Ok((app, names))
+    }
+
+    /// Writes `bytes` as `out/name`.
+    fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Failure> {
+        let path = self.out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| io_failure("write", &path, &e))
+    }
+
+    /// Writes `bytes` as `stem-<hash>.ext` and returns that name.
+    fn write_hashed(&self, stem: &str, ext: &str, bytes: &[u8]) -> Result<String, Failure> {
+        let name = hashed_name(stem, ext, bytes);
+        self.write(&name, bytes)?;
+        Ok(name)
+    }
+
+    /// Removes the scratch directory.
+    fn finish(&self) -> Result<(), Failure> {
+        std::fs::remove_dir_all(&self.staging).map_err(|e| io_failure("remove", &self.staging, &e))
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| io_failure("read", path, &e))
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e))
 }
 
 /// wasm-bindgen's `--target web` glue for `wasm` (as `<name>.js`, in `staging`), then
