@@ -539,6 +539,48 @@ test("a signed-in widget signs out after the idle timeout, and its session ends 
   await context.close();
 });
 
+test("signed in to the portal in another tab, the patient links the widget without signing in again", async () => {
+  const patient = await apiRegister(server.url, "Casey Alreadyin");
+  const { context, page } = await openHost("inline.html");
+  const portal = await newPage(context);
+  await portal.goto(`${booking}/portal/#/bookings`);
+  await signInToLink(portal, patient, patient.codes[0]);
+  await portal.getByRole("heading", { name: "My bookings" }).waitFor({ timeout: 30_000 });
+  const browserSessions = () => sqlite(server.dbPath, "SELECT count(*) FROM sessions WHERE kind = 'browser';").trim();
+  const before = browserSessions();
+
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  await frame.getByRole("radio").first().check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  const popupOpened = context.waitForEvent("page");
+  await frame.getByRole("button", { name: "Sign in to book with it" }).click();
+  const popup = await popupOpened;
+  // No password, no code: the portal's session is there; the patient only confirms.
+  await popup.getByRole("heading", { name: "Use your account in the booking form" }).waitFor({ timeout: 30_000 });
+  assert.equal(await popup.getByLabel("Password").count(), 0);
+  const closed = popup.waitForEvent("close");
+  await popup.getByRole("button", { name: "Use my account" }).click();
+  await closed;
+  await frame.getByText("Booking as").waitFor({ timeout: 30_000 });
+  await frame.getByText("Casey Alreadyin").first().waitFor();
+  // The widget hangs off the portal tab's own session: no new sign-in was made.
+  assert.equal(browserSessions(), before);
+  const parentIsThePortals = sqlite(
+    server.dbPath,
+    "SELECT count(*) FROM sessions w JOIN sessions p ON p.token_hash = w.parent_token_hash WHERE w.kind = 'widget' AND p.kind = 'browser' AND w.created_at = (SELECT max(created_at) FROM sessions WHERE kind = 'widget');",
+  ).trim();
+  assert.equal(parentIsThePortals, "1");
+  // The portal tab is untouched: still signed in, its notes still readable.
+  await portal.getByRole("heading", { name: "My bookings" }).waitFor();
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(portal.errors, []);
+  await context.close();
+});
+
 test("activity in a signed-in widget keeps the patient's portal session alive on the server", async () => {
   const patient = await apiRegister(server.url, "Alex Activewidget");
   const { context, page } = await openHost("activity.html");

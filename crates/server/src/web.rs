@@ -55,10 +55,14 @@ async fn cache(req: Request, next: Next) -> Response {
 
 /// Middleware on `/portal`: HTML pages get `Cross-Origin-Opener-Policy: unsafe-none`, so the
 /// widget-link popup keeps its opener (see the module documentation). Other files keep the
-/// default `same-origin`, which only documents use anyway.
+/// default `same-origin`, which only documents use anyway. A page is known by its type or,
+/// for a `304 Not Modified` revalidation (which has no type, and whose headers the browser
+/// takes over for the cached page), by its path: a directory or `.html`.
 pub async fn portal_opener_policy(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let is_page = path.ends_with('/') || path.ends_with(".html");
     let mut response = next.run(req).await;
-    if is_html(&response) {
+    if is_html(&response) || (is_page && response.status() == StatusCode::NOT_MODIFIED) {
         response
             .headers_mut()
             .insert(HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("unsafe-none"));

@@ -293,6 +293,16 @@ async fn the_portals_pages_let_the_widget_link_popup_keep_its_opener() {
         assert_eq!(coop(&res), "unsafe-none", "{path}");
         // Still never framed.
         assert_eq!(res.headers.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+        // A revalidation of the cached page (the popup opened after a portal tab) says so too:
+        // the browser takes a 304's headers over for the page it shows.
+        let modified = res.headers.get(header::LAST_MODIFIED).unwrap().clone();
+        let req = axum::http::Request::get(path)
+            .header(header::IF_MODIFIED_SINCE, modified)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = app.send(req).await;
+        assert_eq!(res.status, StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(coop(&res), "unsafe-none", "{path} revalidated");
     }
     for path in ["/portal/portal-0123abcd4567.js", "/api/health", "/widget/frame.html?clinic=clinic-a"] {
         assert_eq!(coop(&app.call("GET", path, None, None).await), "same-origin", "{path}");

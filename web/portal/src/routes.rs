@@ -141,6 +141,40 @@ thread_local! {
     /// Whether this window was opened at the widget-link page (the sign-in and the notice
     /// that come first change the address; the link page is still where the patient goes).
     static WIDGET_LINK_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Whether this page is signed in only to link the booking widget: it found the patient's
+    /// session (the cookie of another portal tab) without their keys, so it shows the link
+    /// page (or the notice) and nothing that needs a key.
+    static LINK_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Ends link-only mode (the session ended).
+pub fn end_link_only() {
+    LINK_ONLY.with(|l| l.set(false));
+}
+
+/// The page shown in link-only mode: the link page, once the notice is acknowledged.
+fn link_only(page: Route) -> Route {
+    if LINK_ONLY.with(std::cell::Cell::get) && page != Route::Notice && page != Route::SignIn {
+        Route::WidgetLink
+    } else {
+        page
+    }
+}
+
+/// A window opened at the widget-link page while the patient is already signed in to the
+/// portal in another tab (the session cookie is there, with its second factor): it links the
+/// widget to that session, after the patient confirms, without asking for the password and a
+/// code again. The keys are not needed for that, and this page never has them.
+async fn resume_for_link(state: Portal) {
+    let client = session::client();
+    let Ok(me) = client.me().await else { return };
+    if me.role != "patient" || state.account.get_untracked().is_some() {
+        return;
+    }
+    let Ok(status) = client.npp_status().await else { return };
+    LINK_ONLY.with(|l| l.set(true));
+    let account = crate::Account { user_id: me.user_id, role: me.role, name: me.name };
+    session::signed_in(state, account, !status.needs_acknowledgment);
 }
 
 /// Moves focus to the page's heading after a page change, so screen readers announce it and
@@ -177,6 +211,7 @@ pub fn App() -> impl IntoView {
     // ignored. The listener lives as long as the page.
     if state.route.get_untracked() == Route::WidgetLink {
         WIDGET_LINK_ASKED.with(|asked| asked.set(true));
+        leptos::task::spawn_local(resume_for_link(state));
     }
     let on_hash = Closure::<dyn FnMut()>::new(move || {
         if let Some(route) = Route::from_fragment(&current_fragment()) {
@@ -190,7 +225,7 @@ pub fn App() -> impl IntoView {
 
     let page = Memo::new(move |_| {
         let account = state.account.get();
-        effective(state.route.get(), account.as_ref().map(|a| a.role.as_str()), state.npp_ok.get())
+        link_only(effective(state.route.get(), account.as_ref().map(|a| a.role.as_str()), state.npp_ok.get()))
     });
     Effect::new(move |previous: Option<Route>| {
         let now = page.get();

@@ -167,6 +167,7 @@ pub fn end(portal: Portal, why: &str, tell_other_tabs: bool) {
     // JavaScript, none in the portal) is emptied too, as the idle timer does.
     drop(key);
     crate::routes::staff::forget_keyring();
+    crate::routes::end_link_only();
     bizing_sdk::zeroize_keys();
     portal.warning.set(None);
     portal.account.set(None);
