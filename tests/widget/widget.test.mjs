@@ -143,6 +143,16 @@ async function bookAsGuest(frame, { name, email, phone = "", note, provider = /D
   await heading(frame).filter({ hasText: "You are booked" }).waitFor({ timeout: 30_000 });
 }
 
+/** Through the first three steps with their first choices (anyone for the provider), to the details. */
+async function toDetails(frame) {
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Your details" }).waitFor();
+}
+
 /** The clinic-local date (YYYY-MM-DD) a booking starts on, from the database. */
 function clinicDate(bookingId) {
   const start = Number(sqlite(server.dbPath, `SELECT start_at FROM bookings WHERE id = '${bookingId}';`).trim());
@@ -240,6 +250,7 @@ test("a hostile script on the host page never sees the note, the name or the con
   const frame = await widgetFrame(page);
   await bookAsGuest(frame, { ...guest, note: NOTE });
   await events(page, "booking-succeeded");
+  await checkA11y(page, "widget, dark theme, booked");
   await page.waitForTimeout(500); // a few more rounds of the script's polling
   const stolen = await page.evaluate(() => window.stolen);
   // The script was there and busy: it saw the port traffic (ready, resize, the booking's id)
@@ -327,11 +338,7 @@ test("prefill goes over the channel only, never into a URL; the host page runs u
   await page.getByRole("button", { name: "Book in a dialog" }).click();
   await events(page, "ready", 2);
   const popup = await widgetFrame(page, 1);
-  await popup.getByRole("radio").first().check();
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.getByRole("radio").first().check({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Continue" }).click();
+  await toDetails(popup);
   assert.equal(await popup.getByLabel("Full name").inputValue(), prefill.name);
   assert.equal(await popup.getByLabel("Email").inputValue(), prefill.email);
   assert.equal(await popup.getByLabel("Phone (optional)").inputValue(), prefill.phone);
@@ -471,11 +478,7 @@ test("the demo clinic's website: both widgets load under its CSP, and its prefil
   await page.getByRole("dialog", { name: "Book an appointment" }).waitFor();
   await page.locator("#events li", { hasText: "popup-widget: ready" }).waitFor({ timeout: 30_000 });
   const popup = await widgetFrame(page, 1);
-  await popup.getByRole("radio").first().check();
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.getByRole("button", { name: "Continue" }).click();
-  await popup.getByRole("radio").first().check({ timeout: 30_000 });
-  await popup.getByRole("button", { name: "Continue" }).click();
+  await toDetails(popup);
   assert.equal(await popup.getByLabel("Full name").inputValue(), "Jordan Visitor");
   await screenshot(page, "widget-demo-site");
   const refused = page.consoleText.filter((line) => /Content Security Policy|Refused to/.test(line));
@@ -514,11 +517,7 @@ test("a signed-in widget signs out after the idle timeout, and its session ends 
   const patient = await apiRegister(server.url, "Riley Idlewidget");
   const { context, page } = await openHost("idle.html");
   const frame = await widgetFrame(page);
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
-  await frame.getByRole("button", { name: "Continue" }).click();
+  await toDetails(frame);
   // Earlier tests' widget sessions may still be there: count this one's coming and going.
   const widgetSessions = () => Number(sqlite(server.dbPath, "SELECT count(*) FROM sessions WHERE kind = 'widget';").trim());
   const before = widgetSessions();
@@ -551,11 +550,7 @@ test("signed in to the portal in another tab, the patient links the widget witho
 
   await events(page, "ready");
   const frame = await widgetFrame(page);
-  await frame.getByRole("radio").first().check();
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
-  await frame.getByRole("button", { name: "Continue" }).click();
+  await toDetails(frame);
   const popupOpened = context.waitForEvent("page");
   await frame.getByRole("button", { name: "Sign in to book with it" }).click();
   const popup = await popupOpened;
@@ -585,11 +580,7 @@ test("activity in a signed-in widget keeps the patient's portal session alive on
   const patient = await apiRegister(server.url, "Alex Activewidget");
   const { context, page } = await openHost("activity.html");
   const frame = await widgetFrame(page);
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
-  await frame.getByRole("button", { name: "Continue" }).click();
+  await toDetails(frame);
   const popupOpened = context.waitForEvent("page");
   await frame.getByRole("button", { name: "Sign in to book with it" }).click();
   await linkThroughPopup(await popupOpened, patient, patient.codes[0]);
@@ -634,6 +625,13 @@ test("the portal's idle timer stays quiet while the server saw the session used 
   await context.close();
 });
 
+/** Waits for the step titled `title`, and for the focus on its heading (where the widget
+ * puts it, a moment after drawing the step), as a keyboard user would before going on. */
+async function atStep(frame, title) {
+  await heading(frame).filter({ hasText: title }).waitFor();
+  await frame.waitForFunction(() => document.activeElement?.id === "step-title");
+}
+
 /** Presses Tab in `frame`'s page until the focused element's text is `name`. */
 async function tabTo(page, frame, name) {
   for (let i = 0; i < 40; i++) {
@@ -648,42 +646,43 @@ test("a guest books with the keyboard alone", async () => {
   const { context, page } = await openHost("inline.html");
   await events(page, "ready");
   const frame = await widgetFrame(page);
+  await frame.getByRole("radio").first().waitFor();
   // Into the frame from the page's own link.
   await page.getByRole("link", { name: "A link before the widget" }).focus();
   await page.keyboard.press("Tab");
   await page.keyboard.press("Space"); // the first service
   await tabTo(page, frame, "Continue");
   await page.keyboard.press("Enter");
-  await heading(frame).filter({ hasText: "Choose a provider" }).waitFor();
+  await atStep(frame, "Choose a provider");
   await page.keyboard.press("Tab"); // "Anyone", checked
   await page.keyboard.press("ArrowDown"); // the first provider by name
   await tabTo(page, frame, "Continue");
   await page.keyboard.press("Enter");
-  await heading(frame).filter({ hasText: "Choose a time" }).waitFor();
+  await atStep(frame, "Choose a time");
   await frame.getByRole("radio").first().waitFor({ timeout: 30_000 });
   await page.keyboard.press("Tab");
   await page.keyboard.press("Space");
   await tabTo(page, frame, "Continue");
   await page.keyboard.press("Enter");
-  await heading(frame).filter({ hasText: "Your details" }).waitFor();
+  await atStep(frame, "Your details");
   await page.keyboard.press("Tab");
   await page.keyboard.type("Kai Keyboard");
   await page.keyboard.press("Tab");
   await page.keyboard.type(`kai.${Date.now()}@example.test`);
   await page.keyboard.press("Enter");
-  await heading(frame).filter({ hasText: "A note for the clinic" }).waitFor();
+  await atStep(frame, "A note for the clinic");
   await page.keyboard.press("Tab");
   await page.keyboard.type("Booked without a mouse.");
   await tabTo(page, frame, "Continue");
   await page.keyboard.press("Enter");
-  await heading(frame).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
+  await atStep(frame, "Notice of Privacy Practices");
   await frame.getByLabel("I have read the Notice of Privacy Practices").waitFor();
   await page.keyboard.press("Tab"); // the notice's text (scrollable)
   await page.keyboard.press("Tab"); // the checkbox
   await page.keyboard.press("Space");
   await tabTo(page, frame, "Continue");
   await page.keyboard.press("Enter");
-  await heading(frame).filter({ hasText: "Check and book" }).waitFor();
+  await atStep(frame, "Check and book");
   await tabTo(page, frame, "Book appointment");
   await page.keyboard.press("Enter");
   await heading(frame).filter({ hasText: "You are booked" }).waitFor({ timeout: 30_000 });
@@ -696,11 +695,7 @@ test("after the idle timeout the form is emptied", async () => {
   const { context, page } = await openHost("idle.html");
   const frame = await widgetFrame(page);
   await heading(frame).filter({ hasText: "Choose a service" }).waitFor({ timeout: 30_000 });
-  await frame.getByRole("radio").first().check();
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
-  await frame.getByRole("button", { name: "Continue" }).click();
+  await toDetails(frame);
   await frame.getByLabel("Full name").fill("Idle Person");
   // No activity for longer than the (shortened) timeout.
   await frame.getByText("The form was emptied because it was not used for a while", { exact: false }).waitFor({ timeout: 15_000 });

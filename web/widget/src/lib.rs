@@ -349,6 +349,9 @@ fn load(flow: Flow) {
                 flow.providers.set(Some(providers.providers));
                 flow.services.set(Some(services.services));
                 flow.choose_wanted_service();
+                // `ready` once the first step is drawn: Leptos updates the page in a microtask,
+                // and the host may move focus into the frame as soon as it hears.
+                wait_ms(0).await;
                 host::send(host::ToHost::Ready);
             }
             (Err(e), _) | (_, Err(e)) => {

@@ -91,6 +91,27 @@ fn Back(step: Step) -> impl IntoView {
     })
 }
 
+/// One choice of a radio group: the input, checked while `checked` says so, and its label.
+#[component]
+fn Radio(
+    /// The group's `name`.
+    group: &'static str,
+    /// The input's id (its label points at it).
+    id: String,
+    /// Whether this is the group's choice.
+    checked: Signal<bool>,
+    /// What choosing it does (one type for every group, so one copy of the component).
+    #[prop(into)]
+    choose: Callback<()>,
+    /// The label.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <input type="radio" name=group id=id.clone() prop:checked=move || checked.get() on:change=move |_| choose.run(()) />
+        <label for=id>{children()}</label>
+    }
+}
+
 /// Runs `f` on submit, without the browser's own submission.
 fn on_submit(f: impl Fn() + 'static) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
     move |ev: leptos::ev::SubmitEvent| {
@@ -132,12 +153,11 @@ pub fn ChooseService() -> impl IntoView {
                             let chosen = s.clone();
                             view! {
                                 <div class="choice">
-                                    <input
-                                        type="radio"
-                                        name="service"
-                                        id=id.clone()
-                                        prop:checked=move || flow.service.get().is_some_and(|c| c.id == checked_id)
-                                        on:change=move |_| {
+                                    <Radio
+                                        group="service"
+                                        id
+                                        checked=Signal::derive(move || flow.service.get().is_some_and(|c| c.id == checked_id))
+                                        choose=move |()| {
                                             error.set(None);
                                             if flow.service.get_untracked().as_ref() != Some(&chosen) {
                                                 flow.provider.set(None);
@@ -145,11 +165,10 @@ pub fn ChooseService() -> impl IntoView {
                                             }
                                             flow.service.set(Some(chosen.clone()));
                                         }
-                                    />
-                                    <label for=id>
+                                    >
                                         {s.name.clone()}
                                         <span class="hint">{format!(" · {} min", s.duration_minutes)}</span>
-                                    </label>
+                                    </Radio>
                                 </div>
                             }
                         }).collect_view()}
@@ -177,17 +196,17 @@ pub fn ChooseProvider() -> impl IntoView {
             <fieldset>
                 <legend class="visually-hidden">"Providers"</legend>
                 <div class="choice">
-                    <input
-                        type="radio"
-                        name="provider"
-                        id="provider-any"
-                        prop:checked=any_checked
-                        on:change=move |_| {
+                    <Radio
+                        group="provider"
+                        id="provider-any".to_owned()
+                        checked=Signal::derive(any_checked)
+                        choose=move |()| {
                             flow.provider.set(None);
                             flow.slot.set(None);
                         }
-                    />
-                    <label for="provider-any">"Anyone (the earliest free time)"</label>
+                    >
+                        "Anyone (the earliest free time)"
+                    </Radio>
                 </div>
                 {providers.into_iter().map(|p| {
                     let id = format!("provider-{}", p.id);
@@ -195,17 +214,17 @@ pub fn ChooseProvider() -> impl IntoView {
                     let chosen = p.clone();
                     view! {
                         <div class="choice">
-                            <input
-                                type="radio"
-                                name="provider"
-                                id=id.clone()
-                                prop:checked=move || flow.provider.get().is_some_and(|c| c.id == checked_id)
-                                on:change=move |_| {
+                            <Radio
+                                group="provider"
+                                id
+                                checked=Signal::derive(move || flow.provider.get().is_some_and(|c| c.id == checked_id))
+                                choose=move |()| {
                                     flow.provider.set(Some(chosen.clone()));
                                     flow.slot.set(None);
                                 }
-                            />
-                            <label for=id>{p.display_name.clone()}</label>
+                            >
+                                {p.display_name.clone()}
+                            </Radio>
                         </div>
                     }
                 }).collect_view()}
@@ -304,17 +323,17 @@ pub fn ChooseTime() -> impl IntoView {
                                             let chosen = slot.clone();
                                             view! {
                                                 <div class="time">
-                                                    <input
-                                                        type="radio"
-                                                        name="slot"
-                                                        id=id.clone()
-                                                        prop:checked=move || flow.slot.get().as_ref() == Some(&checked)
-                                                        on:change=move |_| {
+                                                    <Radio
+                                                        group="slot"
+                                                        id
+                                                        checked=Signal::derive(move || flow.slot.get().as_ref() == Some(&checked))
+                                                        choose=move |()| {
                                                             choose_error.set(None);
                                                             flow.slot.set(Some(chosen.clone()));
                                                         }
-                                                    />
-                                                    <label for=id>{time}{with}</label>
+                                                    >
+                                                        {time}{with}
+                                                    </Radio>
                                                 </div>
                                             }
                                         }).collect_view()}
