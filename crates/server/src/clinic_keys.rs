@@ -181,15 +181,7 @@ pub async fn mine(
 /// # Errors
 /// Those refusals, or database errors.
 pub async fn ensure_note_for_clinic(state: &AppState, tenant_id: &str, note: &str) -> Result<(), AppError> {
-    let Some(current) = state.store.current_clinic_key(tenant_id).await? else {
-        return Err(AppError::Conflict {
-            kind: "no-clinic-key",
-            detail: "this clinic has no clinic key yet, so a note could not be read; book without a note".into(),
-        });
-    };
-    let envelope: Envelope =
-        note.parse().map_err(|_| AppError::bad_request("invalid-note", "note must be a sealed envelope (bze1.…)"))?;
-    let key_id: KeyId = current.key_id.parse().map_err(|e| AppError::Internal(format!("stored clinic key id: {e}")))?;
+    let (key_id, envelope) = current_key_and_note(state, tenant_id, note).await?;
     if !envelope.recipients().contains(&key_id) {
         return Err(AppError::bad_request(
             "note-not-for-clinic",
@@ -199,12 +191,11 @@ pub async fn ensure_note_for_clinic(state: &AppState, tenant_id: &str, note: &st
     Ok(())
 }
 
-/// Checks that a guest's note is sealed to exactly the clinic's current key: a guest has no
-/// key of their own, and nobody else may be able to open it.
+/// The clinic's current key id and `note` parsed as an envelope.
 ///
 /// # Errors
-/// 409 `no-clinic-key`; 400 `invalid-note`, `wrong-recipients`.
-pub async fn ensure_note_for_clinic_only(state: &AppState, tenant_id: &str, note: &str) -> Result<(), AppError> {
+/// 409 `no-clinic-key`; 400 `invalid-note`; database errors.
+async fn current_key_and_note(state: &AppState, tenant_id: &str, note: &str) -> Result<(KeyId, Envelope), AppError> {
     let Some(current) = state.store.current_clinic_key(tenant_id).await? else {
         return Err(AppError::Conflict {
             kind: "no-clinic-key",
@@ -214,6 +205,16 @@ pub async fn ensure_note_for_clinic_only(state: &AppState, tenant_id: &str, note
     let envelope: Envelope =
         note.parse().map_err(|_| AppError::bad_request("invalid-note", "note must be a sealed envelope (bze1.…)"))?;
     let key_id: KeyId = current.key_id.parse().map_err(|e| AppError::Internal(format!("stored clinic key id: {e}")))?;
+    Ok((key_id, envelope))
+}
+
+/// Checks that a guest's note is sealed to exactly the clinic's current key: a guest has no
+/// key of their own, and nobody else may be able to open it.
+///
+/// # Errors
+/// 409 `no-clinic-key`; 400 `invalid-note`, `wrong-recipients`.
+pub async fn ensure_note_for_clinic_only(state: &AppState, tenant_id: &str, note: &str) -> Result<(), AppError> {
+    let (key_id, envelope) = current_key_and_note(state, tenant_id, note).await?;
     if envelope.recipients() != [key_id] {
         return Err(AppError::bad_request(
             "wrong-recipients",
