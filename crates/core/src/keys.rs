@@ -521,10 +521,19 @@ mod tests {
         for bad in ["", "v", "v1", "v1.", "1.abc", "v01.x", "v0.x", "v+1.x", "vx.y", "v4294967296.x"] {
             assert!(bad.parse::<KeyId>().is_err(), "{bad}");
         }
-        assert!(format!("v0.{fp}").parse::<KeyId>().is_err() || KeyId::from_bytes(&[0; 20]).is_err());
-        assert!(format!("v1.{fp}A").parse::<KeyId>().is_err());
-        assert!(KeyId::from_bytes(&[0; 20]).is_err());
-        assert!(KeyId::from_bytes(&[1; 19]).is_err());
+        // Version 0 is refused in both forms, and for its version alone: the same fingerprint
+        // is accepted at version 1.
+        assert_eq!(format!("v0.{fp}").parse::<KeyId>(), Err(KeyError::InvalidKeyId));
+        assert_eq!(format!("v1.{fp}").parse::<KeyId>().map(|id| id.version()), Ok(1));
+        let mut bytes = id.to_bytes();
+        bytes[..4].copy_from_slice(&0u32.to_be_bytes());
+        assert_eq!(KeyId::from_bytes(&bytes), Err(KeyError::InvalidKeyId));
+        bytes[..4].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(KeyId::from_bytes(&bytes).map(|id| id.version()), Ok(1));
+        assert_eq!(KeyId::from_bytes(&[0; 20]), Err(KeyError::InvalidKeyId));
+        // A fingerprint one character too long, and an encoding one byte short.
+        assert_eq!(format!("v1.{fp}A").parse::<KeyId>(), Err(KeyError::InvalidKeyId));
+        assert_eq!(KeyId::from_bytes(&[1; 19]), Err(KeyError::InvalidKeyId));
     }
 
     #[test]
