@@ -338,8 +338,10 @@ impl KeyPair {
 
     /// The 32-byte scalar, for wrapping only.
     pub(crate) fn scalar_bytes(&self) -> Zeroizing<[u8; 32]> {
+        // `to_bytes` returns a plain array: wiped too, not left on the stack.
+        let bytes = Zeroizing::new(self.secret.to_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
-        out.copy_from_slice(&self.secret.to_bytes());
+        out.copy_from_slice(&bytes);
         out
     }
 
@@ -534,6 +536,14 @@ mod tests {
         // A fingerprint one character too long, and an encoding one byte short.
         assert_eq!(format!("v1.{fp}A").parse::<KeyId>(), Err(KeyError::InvalidKeyId));
         assert_eq!(KeyId::from_bytes(&[1; 19]), Err(KeyError::InvalidKeyId));
+    }
+
+    #[test]
+    fn the_secret_scalar_is_zeroized_on_drop() {
+        // `p256::SecretKey` zeroizes its scalar in `Drop`; `PublicKey` holds nothing secret.
+        let pair = KeyPair::generate().unwrap();
+        crate::test_support::zeroized_on_drop(&pair.secret);
+        crate::test_support::zeroized_on_drop(&pair.scalar_bytes());
     }
 
     #[test]
