@@ -129,6 +129,49 @@ test("activity in one tab keeps another tab's session alive", async () => {
   await context.close();
 });
 
+test("a burst of input within the throttle interval counts as one activity", async () => {
+  const context = await browser.newContext();
+  // Tab B only listens on the channel, recording what tab A tells the other tabs.
+  const b = await openSdkPage(context, server.origin);
+  await b.evaluate(() => {
+    window.told = [];
+    window.channel = new BroadcastChannel("t7");
+    window.channel.onmessage = (e) => window.told.push(e.data);
+  });
+  // Tab A runs the timer on a paused clock, so each event lands at a chosen instant.
+  const a = await context.newPage();
+  const errors = [];
+  a.on("pageerror", (e) => errors.push(e));
+  await a.clock.install();
+  await a.goto(`${server.origin}/tests/browser/pages/sdk.html`);
+  await a.waitForFunction(() => window.sdkReady === true || window.sdkError, null, { timeout: 20_000 });
+  await a.clock.pauseAt(Date.now() + 60_000);
+  const t0 = await a.evaluate(() => Date.now());
+  await startTimer(a, { timeoutMs: 60_000, warnBeforeMs: 10_000, channelName: "t7" });
+  const deadline = () => a.evaluate(() => window.timer.deadlineMs);
+  assert.equal(await deadline(), t0 + 60_000);
+  await a.clock.runFor(5_000);
+  const t1 = t0 + 5_000;
+  // Ten key presses 100 ms apart, all within the 1 s throttle interval: only the first
+  // counts, so the deadline runs from it, not from the last press.
+  for (let i = 0; i < 10; i++) {
+    await a.keyboard.press("Shift");
+    await a.clock.runFor(100);
+  }
+  assert.equal(await deadline(), t1 + 60_000);
+  // At t1 + 1 s the interval has passed: the next press counts.
+  await a.keyboard.press("Shift");
+  assert.equal(await deadline(), t1 + 1_000 + 60_000);
+  // Other tabs hear of activity at most every 5 s: one message, for the burst's first press.
+  await b.waitForFunction(() => window.told.length > 0, null, { timeout: 5_000 });
+  await b.waitForTimeout(500);
+  assert.deepEqual(await b.evaluate(() => window.told), [{ type: "activity", at: t1 }]);
+  assert.deepEqual(await events(a), []);
+  assert.deepEqual(errors, []);
+  await a.evaluate(() => window.timer.stop());
+  await context.close();
+});
+
 test("IdleTimer options are validated with typed errors", async () => {
   const context = await browser.newContext();
   const page = await openSdkPage(context, server.origin);

@@ -81,3 +81,18 @@ impl fmt::Debug for ClinicKey {
         f.debug_struct("ClinicKey").field("id", &self.key_id()).finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_private_key_is_zeroized_on_drop() {
+        // A clinic key is one `KeyPair`, whose secret is a `p256::SecretKey`.
+        let key = ClinicKey::create().unwrap();
+        crate::test_support::zeroized_on_drop(key.pair.secret());
+    }
+}

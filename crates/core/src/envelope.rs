@@ -598,6 +598,14 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
+    fn content_keys_are_zeroized_on_drop() {
+        let keys = ContentKeys::derive(&[1; DEK_LEN], &[2; MESSAGE_ID_LEN]);
+        crate::test_support::zeroized_on_drop(&keys.key);
+        crate::test_support::zeroized_on_drop(&keys.nonce);
+        crate::test_support::zeroized_on_drop(&keys.commitment_key);
+    }
+
+    #[test]
     fn same_content_survives_a_rewrap_and_nothing_else() {
         let a = KeyPair::generate().unwrap();
         let b = KeyPair::generate().unwrap();

@@ -137,6 +137,44 @@ mod tests {
         hex::decode(s).unwrap()
     }
 
+    /// Every vector file of `tests/data/`, compiled in so the check runs on wasm too.
+    const VECTOR_FILES: &[(&str, &[u8])] = &[
+        ("rfc5869_hkdf_sha256.json", include_bytes!("../tests/data/rfc5869_hkdf_sha256.json")),
+        ("rfc4226_hotp.json", include_bytes!("../tests/data/rfc4226_hotp.json")),
+        ("rfc6238_totp.json", include_bytes!("../tests/data/rfc6238_totp.json")),
+        ("wycheproof/aes_gcm_test.json", include_bytes!("../tests/data/wycheproof/aes_gcm_test.json")),
+        (
+            "wycheproof/ecdh_secp256r1_ecpoint_test.json",
+            include_bytes!("../tests/data/wycheproof/ecdh_secp256r1_ecpoint_test.json"),
+        ),
+        (
+            "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
+            include_bytes!("../tests/data/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"),
+        ),
+        ("wycheproof/hkdf_sha256_test.json", include_bytes!("../tests/data/wycheproof/hkdf_sha256_test.json")),
+        ("envelope_vectors.json", include_bytes!("../tests/data/envelope_vectors.json")),
+        ("access_log_vectors.json", include_bytes!("../tests/data/access_log_vectors.json")),
+    ];
+
+    /// `tests/data/README.md` records each file's SHA-256 (`sha256sum` lines), so a reader
+    /// can check the copies; this keeps that list true.
+    #[test]
+    fn vector_files_match_their_recorded_checksums() {
+        use sha2::Digest as _;
+        let readme = include_str!("../tests/data/README.md");
+        let recorded: Vec<(&str, &str)> = readme
+            .lines()
+            .filter_map(|line| line.split_once("  "))
+            .filter(|(hash, _)| hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect();
+        assert_eq!(recorded.len(), VECTOR_FILES.len(), "one checksum line per file");
+        for (name, bytes) in VECTOR_FILES {
+            let hash = recorded.iter().find(|(_, path)| path == name).map(|(hash, _)| *hash);
+            let actual = hex::encode(Sha256::digest(bytes));
+            assert_eq!(hash, Some(actual.as_str()), "tests/data/README.md's SHA-256 of {name}");
+        }
+    }
+
     #[derive(Deserialize)]
     struct Rfc5869 {
         vectors: Vec<Rfc5869Case>,

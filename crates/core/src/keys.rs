@@ -338,8 +338,10 @@ impl KeyPair {
 
     /// The 32-byte scalar, for wrapping only.
     pub(crate) fn scalar_bytes(&self) -> Zeroizing<[u8; 32]> {
+        // `to_bytes` returns a plain array: wiped too, not left on the stack.
+        let bytes = Zeroizing::new(self.secret.to_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
-        out.copy_from_slice(&self.secret.to_bytes());
+        out.copy_from_slice(&bytes);
         out
     }
 
@@ -521,10 +523,27 @@ mod tests {
         for bad in ["", "v", "v1", "v1.", "1.abc", "v01.x", "v0.x", "v+1.x", "vx.y", "v4294967296.x"] {
             assert!(bad.parse::<KeyId>().is_err(), "{bad}");
         }
-        assert!(format!("v0.{fp}").parse::<KeyId>().is_err() || KeyId::from_bytes(&[0; 20]).is_err());
-        assert!(format!("v1.{fp}A").parse::<KeyId>().is_err());
-        assert!(KeyId::from_bytes(&[0; 20]).is_err());
-        assert!(KeyId::from_bytes(&[1; 19]).is_err());
+        // Version 0 is refused in both forms, and for its version alone: the same fingerprint
+        // is accepted at version 1.
+        assert_eq!(format!("v0.{fp}").parse::<KeyId>(), Err(KeyError::InvalidKeyId));
+        assert_eq!(format!("v1.{fp}").parse::<KeyId>().map(|id| id.version()), Ok(1));
+        let mut bytes = id.to_bytes();
+        bytes[..4].copy_from_slice(&0u32.to_be_bytes());
+        assert_eq!(KeyId::from_bytes(&bytes), Err(KeyError::InvalidKeyId));
+        bytes[..4].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(KeyId::from_bytes(&bytes).map(|id| id.version()), Ok(1));
+        assert_eq!(KeyId::from_bytes(&[0; 20]), Err(KeyError::InvalidKeyId));
+        // A fingerprint one character too long, and an encoding one byte short.
+        assert_eq!(format!("v1.{fp}A").parse::<KeyId>(), Err(KeyError::InvalidKeyId));
+        assert_eq!(KeyId::from_bytes(&[1; 19]), Err(KeyError::InvalidKeyId));
+    }
+
+    #[test]
+    fn the_secret_scalar_is_zeroized_on_drop() {
+        // `p256::SecretKey` zeroizes its scalar in `Drop`; `PublicKey` holds nothing secret.
+        let pair = KeyPair::generate().unwrap();
+        crate::test_support::zeroized_on_drop(&pair.secret);
+        crate::test_support::zeroized_on_drop(&pair.scalar_bytes());
     }
 
     #[test]

@@ -37,3 +37,18 @@ pub use wrap::{WrapError, WrappedKey};
 
 /// The RNG traits accepted by the `*_with_rng` functions.
 pub use rand_core;
+
+/// Secrets are zeroized on drop: a compile-time check for the tests.
+///
+/// The types holding secrets (`KeyPair`, `ClinicKey`, `AuthKey`, `WrapKey`, `PasswordKeys`,
+/// `RecoveryCode`, `TotpSecret`, `Totp`, `Enrollment`, `CheckpointSigner`, and the crate's
+/// own RNG state and content keys) wipe their memory through their fields: `Zeroizing<..>`,
+/// `p256::SecretKey` and `p256::ecdsa::SigningKey` each zeroize themselves in `Drop`, which
+/// [`zeroize::ZeroizeOnDrop`] marks. A test beside each type passes every field that holds
+/// a secret to [`zeroized_on_drop`](test_support::zeroized_on_drop), so changing such a field
+/// to a type that does not zeroize itself breaks the build of the tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Compiles only for a value whose type zeroizes itself on drop.
+    pub(crate) fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>(_secret: &T) {}
+}

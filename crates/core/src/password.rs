@@ -230,6 +230,16 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
+    fn both_keys_are_zeroized_on_drop() {
+        // `PasswordKeys` is these two keys; each is a `Zeroizing` array.
+        let params = KdfParams::new(64, 1, 1, [7; 16]).unwrap();
+        let keys = derive_password_keys("pw", &params).unwrap();
+        crate::test_support::zeroized_on_drop(&keys.auth_key.0);
+        crate::test_support::zeroized_on_drop(&keys.wrap_key.0);
+        crate::test_support::zeroized_on_drop(&keys.auth_key.to_base64url());
+    }
+
+    #[test]
     fn params_text_round_trip_and_validation() {
         let p = KdfParams::generate(KdfProfile::Interactive).unwrap();
         assert_eq!(p.to_string().parse::<KdfParams>().unwrap(), p);

@@ -81,6 +81,13 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
+    fn the_generator_state_is_zeroized_on_drop() {
+        let rng = OsRng::new().unwrap();
+        crate::test_support::zeroized_on_drop(&rng.seed);
+        crate::test_support::zeroized_on_drop(&rng.block);
+    }
+
+    #[test]
     fn outputs_differ_between_generators_and_blocks() {
         let mut a = OsRng::new().unwrap();
         let mut b = OsRng::new().unwrap();

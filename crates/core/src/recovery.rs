@@ -224,6 +224,13 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
+    fn codes_are_zeroized_on_drop() {
+        let code = RecoveryCode::generate(1).unwrap().remove(0);
+        crate::test_support::zeroized_on_drop(&code.0);
+        crate::test_support::zeroized_on_drop(&code.to_display_string());
+    }
+
+    #[test]
     fn display_parse_round_trip_and_forgiving_input() {
         let codes = RecoveryCode::generate(10).unwrap();
         assert_eq!(codes.len(), 10);

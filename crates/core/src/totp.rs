@@ -894,6 +894,18 @@ mod tests {
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
+    #[test]
+    fn secrets_are_zeroized_on_drop() {
+        // `Totp` holds its secret as a `TotpSecret`, a `Zeroizing` vector; `Enrollment` holds
+        // a `Totp` and the URI and QR code, which carry the secret in base32.
+        let enrollment = enroll("Clinic", "a@example.com").unwrap();
+        crate::test_support::zeroized_on_drop(&enrollment.totp.secret.0);
+        crate::test_support::zeroized_on_drop(&enrollment.uri);
+        crate::test_support::zeroized_on_drop(&enrollment.qr_svg);
+        crate::test_support::zeroized_on_drop(&enrollment.manual_key());
+        crate::test_support::zeroized_on_drop(&enrollment.totp.secret.to_base32());
+    }
+
     fn rfc_secret() -> TotpSecret {
         TotpSecret::from_bytes(b"12345678901234567890").unwrap()
     }

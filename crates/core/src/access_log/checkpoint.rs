@@ -207,8 +207,10 @@ impl CheckpointSigner {
     /// The 32-byte private scalar, for the server's secret store only.
     #[must_use]
     pub fn to_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        // `to_bytes` returns a plain array: wiped too, not left on the stack.
+        let bytes = Zeroizing::new(self.key.to_bytes());
         let mut out = Zeroizing::new([0u8; 32]);
-        out.copy_from_slice(&self.key.to_bytes());
+        out.copy_from_slice(&bytes);
         out
     }
 
@@ -375,6 +377,14 @@ mod tests {
 
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn the_signing_key_is_zeroized_on_drop() {
+        // `p256::ecdsa::SigningKey` zeroizes its scalar in `Drop`; the other fields are public.
+        let signer = CheckpointSigner::generate("log.example").unwrap();
+        crate::test_support::zeroized_on_drop(&signer.key);
+        crate::test_support::zeroized_on_drop(&signer.to_secret_bytes());
+    }
 
     #[test]
     fn sizes() {
