@@ -35,6 +35,31 @@ const WASM_FEATURES: &[&str] = &[
 /// The package's own JavaScript a browser loads besides the glue (the `browser` entry).
 const BROWSER_JS: &[&str] = &["index.js", "lib/api.js", "lib/runtime.js"];
 
+/// `cargo --config` arguments for every wasm we ship or measure: panic locations inside
+/// dependencies name their sources by where cargo unpacked them, which is this machine's
+/// home directory; remapping keeps that path out of the shipped files (and a few KB with
+/// it). Cargo joins this array to `.cargo/config.toml`'s rustflags for the wasm target.
+/// Every `wasm-release` build passes the same flags, so none rebuilds the others' crates.
+pub(crate) fn remap_config() -> [String; 2] {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+        .unwrap_or_default();
+    let flag = |dir: &str, to: &str| {
+        let from = cargo_home.join(dir);
+        // A JSON string is a valid TOML basic string (both escape `"` and `\\`).
+        Value::String(format!("--remap-path-prefix={}={to}", from.display())).to_string()
+    };
+    [
+        "--config".to_owned(),
+        format!(
+            "target.{WASM_TARGET}.rustflags=[{}, {}]",
+            flag("registry/src", "registry"),
+            flag("git/checkouts", "git")
+        ),
+    ]
+}
+
 pub(crate) fn main(root: &Path) -> ExitCode {
     match run(root) {
         Ok(()) => ExitCode::SUCCESS,
@@ -55,6 +80,7 @@ pub(crate) fn run(root: &Path) -> Result<(), Failure> {
 
     Cmd::cargo(root)
         .args(["build", "-p", "bizing-sdk", "--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
+        .args(remap_config())
         .hint("see the compiler errors above; `cargo check -p bizing-sdk --target wasm32-unknown-unknown` is faster")
         .run()?;
     let wasm = target_dir(root)?.join(WASM_TARGET).join(PROFILE).join("bizing_sdk.wasm");
@@ -139,6 +165,7 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
     Cmd::cargo(root)
         .args(["build", "-p", "bizing-portal", "--bin", "bizing-portal", "-p", "bizing-portal-qr", "--lib"])
+        .args(remap_config())
         .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
         .hint("see the compiler errors above; `cargo check -p bizing-portal --target wasm32-unknown-unknown` is faster")
         .run()?;
@@ -239,6 +266,7 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
     Cmd::cargo(root)
         .args(["build", "-p", "bizing-widget", "--bin", "bizing-widget", "-p", "bizing-widget-seal", "--lib"])
+        .args(remap_config())
         .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
         .hint("see the compiler errors above; `cargo check -p bizing-widget --target wasm32-unknown-unknown` is faster")
         .run()?;
