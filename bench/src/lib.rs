@@ -1,6 +1,6 @@
-//! What `cargo xtask bench` measures: sealing and opening a 1 KiB note to two recipients with
-//! `bizing-core`, natively (the `bench-native` binary) and as wasm in Node (the
-//! `EnvelopeBench` export, driven by `bench/node/bench.mjs`).
+//! What `cargo xtask bench` measures: sealing and opening a note (64 B, 1 KiB, 64 KiB) to two
+//! recipients with `bizing-core`, natively (the `bench-native` binary), and the 1 KiB note as
+//! wasm in Node (the `EnvelopeBench` export, driven by `bench/node/bench.mjs`).
 //!
 //! Both sides go through [`Fixture`], so they time exactly the same work: seal plus
 //! serialisation, and parsing plus open. This is not a test and never asserts on time.
@@ -13,12 +13,18 @@ use bizing_core::{Context, Envelope, EnvelopeError, KeyError, KeyPair, PublicKey
 /// Length of the benchmark note: 1 KiB, about a long free-text booking note.
 pub const NOTE_LEN: usize = 1024;
 
-/// The note every contender seals: deterministic printable ASCII, so runs are comparable.
+/// The 1 KiB note every contender seals: deterministic printable ASCII, so runs are comparable.
 #[must_use]
 pub fn sample_note() -> Vec<u8> {
+    note_of_len(NOTE_LEN)
+}
+
+/// A note of `len` bytes, the same bytes `bench/node/compare.mjs` seals for that length.
+#[must_use]
+pub fn note_of_len(len: usize) -> Vec<u8> {
     // A repeating alphabet rather than zeros: content does not change AES-GCM's cost, but a
     // realistic-looking note keeps any future compression or PHI-scan step honest.
-    (0..NOTE_LEN).map(|i| b"abcdefghijklmnopqrstuvwxyz0123456789 "[i % 37]).collect()
+    (0..len).map(|i| b"abcdefghijklmnopqrstuvwxyz0123456789 "[i % 37]).collect()
 }
 
 /// Two recipients (clinic and patient, as for a booking note) and the context they share.

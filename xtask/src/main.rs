@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout, reason = "xtask is a CLI; stdout is its interface")]
 
 mod bench;
+mod bench_envelope;
 mod bench_portal;
 mod bench_server;
 mod bench_widget;
@@ -34,8 +35,9 @@ commands:
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
                                    npm-package browser portal widget interop
   bench [--only envelope|server|portal|widget]
-                                   time seal/open natively and as wasm in Node, measure the
-                                   wasm size, load the server with wrk (booking create and
+                                   time seal/open natively and as wasm in Node (64 B, 1 KiB
+                                   and 64 KiB notes; the npm package against @hpke/core and
+                                   a pure-JS noble build), measure the wasm size, load the server with wrk (booking create and
                                    list vs a trivial axum handler), and measure the portal's
                                    gzipped first load (goal: 300 KB) and its sign-in to an
                                    interactive bookings page with 200 notes in headless
