@@ -133,6 +133,7 @@ fn envelope_bench(root: &Path, target_dir: &Path, out: &Path) -> Result<Value, F
     for (profile, flag) in WASM_PROFILES {
         Cmd::cargo(root)
             .args(["build", "--locked", "-p", "bizing-bench", "--lib", "--target", WASM_TARGET, flag])
+            .args(crate::build::remap_config())
             .hint("see the compiler errors above")
             .run()?;
         let wasm = wasm_artifact(target_dir, profile);

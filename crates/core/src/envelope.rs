@@ -394,8 +394,15 @@ impl Envelope {
         let entry =
             self.recipients.iter().find(|r| r.key_id == key.key_id()).ok_or(EnvelopeError::NoMatchingRecipient)?;
         let aad = [prefix.as_slice(), &entry.key_id.to_bytes(), ctx].concat();
-        let dek = hazmat::hpke_open(key.secret(), &entry.enc, HPKE_INFO, &aad, &entry.wrapped_dek)
-            .map_err(|_| EnvelopeError::Decryption)?;
+        let dek = hazmat::hpke_open(
+            key.secret(),
+            &key.public_key().to_sec1(),
+            &entry.enc,
+            HPKE_INFO,
+            &aad,
+            &entry.wrapped_dek,
+        )
+        .map_err(|_| EnvelopeError::Decryption)?;
         if dek.len() != DEK_LEN {
             return Err(EnvelopeError::Decryption);
         }

@@ -245,8 +245,15 @@ impl WrappedKey {
                 if *recipient != holder.key_id() {
                     return Err(WrapError::Decryption);
                 }
-                let scalar = hazmat::hpke_open(holder.secret(), enc, HPKE_INFO, &self.aad(), sealed)
-                    .map_err(|_| WrapError::Decryption)?;
+                let scalar = hazmat::hpke_open(
+                    holder.secret(),
+                    &holder.public_key().to_sec1(),
+                    enc,
+                    HPKE_INFO,
+                    &self.aad(),
+                    sealed,
+                )
+                .map_err(|_| WrapError::Decryption)?;
                 self.check(KeyPair::from_scalar_bytes(&scalar, self.key_id.version())?)
             }
             other => Err(WrapError::WrongKind(other.describe())),
