@@ -9,7 +9,7 @@ import * as glue from "../dist/bizing_sdk.js";
 
 let ready = false;
 
-function bizingError(code, message) {
+export function bizingError(code, message) {
   const error = new Error(message);
   error.name = "BizingError";
   error.code = code;

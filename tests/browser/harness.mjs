@@ -17,15 +17,19 @@ const TYPES = {
 /** Only these trees are served. */
 const SERVED = ["pkg/", "tests/browser/pages/"];
 
-/** Serves the repository's `pkg/` and test pages on 127.0.0.1 at a free port. */
-export async function startServer() {
+/**
+ * Serves the repository's `pkg/` and test pages on 127.0.0.1 at a free port, and the
+ * directories in `serve` too (repository-relative, ending in `/`; the benchmarks' pages).
+ */
+export async function startServer({ serve = [] } = {}) {
+  const served = [...SERVED, ...serve];
   const server = createServer(async (req, res) => {
     if (req.url === "/favicon.ico") {
       res.writeHead(204).end();
       return;
     }
     const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^\/+/, "");
-    if (!SERVED.some((prefix) => path.startsWith(prefix)) || path.includes("..")) {
+    if (!served.some((prefix) => path.startsWith(prefix)) || path.includes("..")) {
       res.writeHead(404).end();
       return;
     }

@@ -44,6 +44,8 @@ const PACKED_FILES = [
   "index.d.ts",
   "index.js",
   "lib/api.js",
+  "lib/open-notes.js",
+  "lib/open-worker.js",
   "lib/runtime.js",
   "node.js",
   "package.json",

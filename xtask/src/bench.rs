@@ -2,7 +2,8 @@
 //! and a pure-JS build (`bench_envelope`), and the wasm size;
 //! the server under load (`bench_server`); the portal's first-load size and sign-in time in
 //! headless Chromium (`bench_portal`); the widget's sizes and insertion-to-ready time
-//! (`bench_widget`). Prints tables and writes `target/bench/report.json`.
+//! (`bench_widget`); 1,000 notes opened in headless Chromium through the npm package
+//! (`bench_bulk`). Prints tables and writes `target/bench/report.json`.
 //! Not a test: nothing here asserts on time or size, so a slow machine never fails a build.
 
 use std::path::{Path, PathBuf};
@@ -34,12 +35,13 @@ const WASM_PROFILES: &[(&str, &str)] = &[("wasm-release", "--profile=wasm-releas
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let parts = match args {
-        [] => Parts { envelope: true, server: true, portal: true, widget: true },
+        [] => Parts { envelope: true, server: true, portal: true, widget: true, bulk: true },
         [flag, only] if flag == "--only" => match only.as_str() {
             "envelope" => Parts { envelope: true, ..Parts::NONE },
             "server" => Parts { server: true, ..Parts::NONE },
             "portal" => Parts { portal: true, ..Parts::NONE },
             "widget" => Parts { widget: true, ..Parts::NONE },
+            "bulk" => Parts { bulk: true, ..Parts::NONE },
             _ => return usage(args),
         },
         _ => return usage(args),
@@ -61,14 +63,18 @@ struct Parts {
     server: bool,
     portal: bool,
     widget: bool,
+    bulk: bool,
 }
 
 impl Parts {
-    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false };
+    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false, bulk: false };
 }
 
 fn usage(args: &[String]) -> ExitCode {
-    eprintln!("xtask bench: expected no options or `--only envelope|server|portal|widget`, not `{}`", args.join(" "));
+    eprintln!(
+        "xtask bench: expected no options or `--only envelope|server|portal|widget|bulk`, not `{}`",
+        args.join(" ")
+    );
     ExitCode::from(2)
 }
 
@@ -92,6 +98,10 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
         println!("==> widget (loader and first-load sizes; insertion to ready in headless Chromium)");
         report["widget"] = crate::bench_widget::run(root, &out)?;
     }
+    if parts.bulk {
+        println!("==> bulk (1,000 notes opened in headless Chromium through the npm package)");
+        report["bulk"] = crate::bench_bulk::run(root, &out)?;
+    }
     println!();
     if parts.envelope {
         print_table(&report);
@@ -105,6 +115,9 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
     }
     if parts.widget {
         crate::bench_widget::print(&report["widget"]);
+    }
+    if parts.bulk {
+        crate::bench_bulk::print(&report["bulk"]);
     }
     let path = out.join("report.json");
     let text = serde_json::to_string_pretty(&report)

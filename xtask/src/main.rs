@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout, reason = "xtask is a CLI; stdout is its interface")]
 
 mod bench;
+mod bench_bulk;
 mod bench_envelope;
 mod bench_portal;
 mod bench_server;
@@ -34,7 +35,7 @@ commands:
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
                                    npm-package browser portal widget interop
-  bench [--only envelope|server|portal|widget]
+  bench [--only envelope|server|portal|widget|bulk]
                                    time seal/open natively and as wasm in Node (64 B, 1 KiB
                                    and 64 KiB notes; the npm package against @hpke/core and
                                    a pure-JS noble build), measure the wasm size, load the server with wrk (booking create and
@@ -42,7 +43,9 @@ commands:
                                    gzipped first load (goal: 300 KB) and its sign-in to an
                                    interactive bookings page with 200 notes in headless
                                    Chromium, and the widget's loader and first-load sizes
-                                   and insertion-to-ready time; writes target/bench/report.json
+                                   and insertion-to-ready time, and 1,000 notes opened in
+                                   Chromium through the npm package (in a loop and in a pool
+                                   of workers); writes target/bench/report.json
   demo                             build the portal and the widget, start the reference
                                    server with a demo clinic on http://localhost:8080 (portal
                                    at /portal/) and the clinic's own website embedding the

@@ -207,8 +207,8 @@ fn npm_package(root: &Path) -> Result<(), Failure> {
         .run()
 }
 
-/// The package's browser behaviour (the IdleTimer with real DOM events, across tabs) in
-/// headless Chromium, against `pkg/` as built.
+/// The package's browser behaviour (the IdleTimer with real DOM events, across tabs;
+/// `openNotes` in a pool of workers) in headless Chromium, against `pkg/` as built.
 fn browser(root: &Path) -> Result<(), Failure> {
     build::run(root)?;
     Cmd::new(root, "node")

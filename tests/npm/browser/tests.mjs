@@ -89,5 +89,21 @@ await run("BookingClient in a page: the page's origin, the browser's cookies", a
   check(codeOf(() => new BookingClient({ baseUrl: "ftp://x" })) === ErrorCode.InvalidArgument, "ftp:// accepted");
   client.free();
 });
+await run("openNotes opens notes in workers from the installed package", async () => {
+  const key = KeyPair.generate();
+  const notes = ["first", "deuxième ✓", "third"].map((text, i) => {
+    const context = { ...ctx, bookingId: `booking-${i}` };
+    return { sealed: Envelope.seal(text, context, [key.publicKey()]).toString(), context };
+  });
+  notes.push({ sealed: notes[0].sealed, context: notes[1].context });
+  const opened = await sdk.openNotes(key, notes, { workers: 2 });
+  check(opened.slice(0, 3).join("|") === "first|deuxième ✓|third", `opened ${opened.slice(0, 3).join("|")}`);
+  check(isBizingError(opened[3]) && opened[3].code === ErrorCode.DecryptionFailed, `wrong context gave ${opened[3]}`);
+  const workers = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/lib/open-worker.js"));
+  check(workers.length >= 1, "the worker script was not loaded from the package");
+  const wasm = performance.getEntriesByType("resource").filter((e) => e.name.endsWith(".wasm"));
+  check(wasm.length === 1, `fetched the wasm ${wasm.length} times`);
+  key.zeroize();
+});
 
 globalThis.RESULTS = { results, sealed };

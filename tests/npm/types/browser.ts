@@ -1,7 +1,7 @@
-// The browser entry's extras (IdleTimer) plus a round trip, resolved with the `browser`
-// condition. Checked by `tsc --noEmit`; never run.
-import { Envelope, IdleTimer, KeyPair, init } from "@bizing/booking-sdk";
-import type { EnvelopeContext, IdleTimerOptions } from "@bizing/booking-sdk";
+// The browser entry's extras (IdleTimer, openNotes) plus a round trip, resolved with the
+// `browser` condition. Checked by `tsc --noEmit`; never run.
+import { Envelope, ErrorCode, IdleTimer, KeyPair, init, openNotes } from "@bizing/booking-sdk";
+import type { Booking, EnvelopeContext, IdleTimerOptions, OpenNotesItem, OpenNotesOptions } from "@bizing/booking-sdk";
 
 export async function page(dialog: HTMLDialogElement): Promise<IdleTimer> {
   await init();
@@ -28,4 +28,18 @@ export async function page(dialog: HTMLDialogElement): Promise<IdleTimer> {
 
 export function logout(timer: IdleTimer): void {
   timer.logout();
+}
+
+/** A long history's notes, opened in workers: text, or null where a note cannot be read. */
+export async function history(key: KeyPair, bookings: Booking[]): Promise<(string | null)[]> {
+  const notes: OpenNotesItem[] = bookings.flatMap((b) =>
+    b.note ? [{ sealed: b.note, context: { tenantId: b.tenantId, bookingId: b.id, field: "note", schemaVersion: 1 } }] : [],
+  );
+  const options: OpenNotesOptions = { workers: 4 };
+  const opened = await openNotes(key, notes, options);
+  // @ts-expect-error: the notes must say their context
+  await openNotes(key, [{ sealed: "bze1.…" }]);
+  const failures: ErrorCode[] = opened.flatMap((r) => (typeof r === "string" ? [] : [r.code]));
+  if (failures.includes(ErrorCode.KeyZeroized)) throw new Error("signed out");
+  return opened.map((r) => (typeof r === "string" ? r : null));
 }

@@ -1,5 +1,5 @@
 // The declared export lists match the wasm-bindgen glue's: every API export of the glue is
-// declared by index.d.ts (browser) and, IdleTimer aside, by server.d.ts (Node.js, Deno,
+// declared by index.d.ts (browser) and, IdleTimer and openNotes aside, by server.d.ts (Node.js, Deno,
 // workerd), and nothing else is, besides the package's own additions. Read with the
 // TypeScript compiler API (BIZING_TYPESCRIPT: path to the `typescript` module).
 import assert from "node:assert/strict";
@@ -12,9 +12,9 @@ const require = createRequire(import.meta.url);
 const ts = require(process.env.BIZING_TYPESCRIPT);
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "node_modules", "@bizing", "booking-sdk");
 
-const BROWSER_ONLY = ["IdleTimer", "IdleTimerOptions"];
+const BROWSER_ONLY = ["IdleTimer", "IdleTimerOptions", "OpenNotesItem", "OpenNotesOptions", "openNotes"];
 /** Declared by the package itself, not by the glue. */
-const OWN = ["BizingError", "init", "isBizingError"];
+const OWN = ["BizingError", "init", "isBizingError", "OpenNotesItem", "OpenNotesOptions", "openNotes"];
 
 function exportsOf(files) {
   const program = ts.createProgram(
@@ -43,7 +43,7 @@ test("index.d.ts declares every glue export, plus init and the error helpers", (
   assert.deepEqual(declared["index.d.ts"].names, [...glue, ...OWN].sort());
 });
 
-test("server.d.ts declares the same minus IdleTimer", () => {
+test("server.d.ts declares the same minus IdleTimer and openNotes", () => {
   const expected = [...glue, ...OWN].filter((name) => !BROWSER_ONLY.includes(name)).sort();
   assert.deepEqual(declared["server.d.ts"].names, expected);
 });
