@@ -119,6 +119,8 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
     if parts.bulk {
         crate::bench_bulk::print(&report["bulk"]);
     }
+    crate::bench_goals::print(&report);
+    report["goals"] = crate::bench_goals::summary(&report);
     let path = out.join("report.json");
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| Failure::new(format!("cannot encode the report: {e}"), "this is a bug in xtask"))?;

@@ -11,6 +11,7 @@
 mod bench;
 mod bench_bulk;
 mod bench_envelope;
+mod bench_goals;
 mod bench_portal;
 mod bench_server;
 mod bench_widget;
