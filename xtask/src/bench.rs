@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: seal/open timings natively and as wasm in Node, and the wasm size;
 //! the server under load (`bench_server`); the portal's first-load size and sign-in time in
 //! headless Chromium (`bench_portal`); the widget's sizes and insertion-to-ready time
-//! (`bench_widget`). Prints tables and writes `target/bench/report.json`.
+//! (`bench_widget`); access-log proof verification and TOTP, natively, in Node and next to
+//! otplib (`bench_log`). Prints tables and writes `target/bench/report.json`.
 //! Not a test: nothing here asserts on time or size, so a slow machine never fails a build.
 
 use std::path::{Path, PathBuf};
@@ -33,12 +34,13 @@ const WASM_PROFILES: &[(&str, &str)] = &[("wasm-release", "--profile=wasm-releas
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let parts = match args {
-        [] => Parts { envelope: true, server: true, portal: true, widget: true },
+        [] => Parts { envelope: true, server: true, portal: true, widget: true, log: true },
         [flag, only] if flag == "--only" => match only.as_str() {
             "envelope" => Parts { envelope: true, ..Parts::NONE },
             "server" => Parts { server: true, ..Parts::NONE },
             "portal" => Parts { portal: true, ..Parts::NONE },
             "widget" => Parts { widget: true, ..Parts::NONE },
+            "log" => Parts { log: true, ..Parts::NONE },
             _ => return usage(args),
         },
         _ => return usage(args),
@@ -60,14 +62,18 @@ struct Parts {
     server: bool,
     portal: bool,
     widget: bool,
+    log: bool,
 }
 
 impl Parts {
-    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false };
+    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false, log: false };
 }
 
 fn usage(args: &[String]) -> ExitCode {
-    eprintln!("xtask bench: expected no options or `--only envelope|server|portal|widget`, not `{}`", args.join(" "));
+    eprintln!(
+        "xtask bench: expected no options or `--only envelope|server|portal|widget|log`, not `{}`",
+        args.join(" ")
+    );
     ExitCode::from(2)
 }
 
@@ -91,6 +97,10 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
         println!("==> widget (loader and first-load sizes; insertion to ready in headless Chromium)");
         report["widget"] = crate::bench_widget::run(root, &out)?;
     }
+    if parts.log {
+        println!("==> log (access-log proofs natively, as wasm and through the npm package; TOTP vs otplib)");
+        report["log"] = crate::bench_log::run(root, &out)?;
+    }
     println!();
     if parts.envelope {
         print_table(&report);
@@ -103,6 +113,9 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
     }
     if parts.widget {
         crate::bench_widget::print(&report["widget"]);
+    }
+    if parts.log {
+        crate::bench_log::print(&report["log"]);
     }
     let path = out.join("report.json");
     let text = serde_json::to_string_pretty(&report)

@@ -9,6 +9,7 @@
 #![allow(clippy::print_stdout, reason = "xtask is a CLI; stdout is its interface")]
 
 mod bench;
+mod bench_log;
 mod bench_portal;
 mod bench_server;
 mod bench_widget;
@@ -33,14 +34,16 @@ commands:
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
                                    npm-package browser portal widget interop
-  bench [--only envelope|server|portal|widget]
+  bench [--only envelope|server|portal|widget|log]
                                    time seal/open natively and as wasm in Node, measure the
                                    wasm size, load the server with wrk (booking create and
                                    list vs a trivial axum handler), and measure the portal's
                                    gzipped first load (goal: 300 KB) and its sign-in to an
                                    interactive bookings page with 200 notes in headless
                                    Chromium, and the widget's loader and first-load sizes
-                                   and insertion-to-ready time; writes target/bench/report.json
+                                   and insertion-to-ready time, and verify 10,000 access-log
+                                   proofs (goal: 100 ms in Node) and TOTP codes (vs otplib);
+                                   writes target/bench/report.json
   demo                             build the portal and the widget, start the reference
                                    server with a demo clinic on http://localhost:8080 (portal
                                    at /portal/) and the clinic's own website embedding the
