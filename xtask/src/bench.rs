@@ -3,7 +3,9 @@
 //! the server under load (`bench_server`); the portal's first-load size and sign-in time in
 //! headless Chromium (`bench_portal`); the widget's sizes and insertion-to-ready time
 //! (`bench_widget`); 1,000 notes opened in headless Chromium through the npm package
-//! (`bench_bulk`). Prints tables and writes `target/bench/report.json`.
+//! (`bench_bulk`); access-log proof verification and TOTP, natively, in Node and next to
+//! otplib (`bench_log`); the goals in one table (`bench_goals`). Prints tables and writes
+//! `target/bench/report.json`.
 //! Not a test: nothing here asserts on time or size, so a slow machine never fails a build.
 
 use std::path::{Path, PathBuf};
@@ -35,13 +37,14 @@ const WASM_PROFILES: &[(&str, &str)] = &[("wasm-release", "--profile=wasm-releas
 
 pub(crate) fn main(root: &Path, args: &[String]) -> ExitCode {
     let parts = match args {
-        [] => Parts { envelope: true, server: true, portal: true, widget: true, bulk: true },
+        [] => Parts { envelope: true, server: true, portal: true, widget: true, bulk: true, log: true },
         [flag, only] if flag == "--only" => match only.as_str() {
             "envelope" => Parts { envelope: true, ..Parts::NONE },
             "server" => Parts { server: true, ..Parts::NONE },
             "portal" => Parts { portal: true, ..Parts::NONE },
             "widget" => Parts { widget: true, ..Parts::NONE },
             "bulk" => Parts { bulk: true, ..Parts::NONE },
+            "log" => Parts { log: true, ..Parts::NONE },
             _ => return usage(args),
         },
         _ => return usage(args),
@@ -64,15 +67,16 @@ struct Parts {
     portal: bool,
     widget: bool,
     bulk: bool,
+    log: bool,
 }
 
 impl Parts {
-    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false, bulk: false };
+    const NONE: Self = Self { envelope: false, server: false, portal: false, widget: false, bulk: false, log: false };
 }
 
 fn usage(args: &[String]) -> ExitCode {
     eprintln!(
-        "xtask bench: expected no options or `--only envelope|server|portal|widget|bulk`, not `{}`",
+        "xtask bench: expected no options or `--only envelope|server|portal|widget|bulk|log`, not `{}`",
         args.join(" ")
     );
     ExitCode::from(2)
@@ -102,6 +106,10 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
         println!("==> bulk (1,000 notes opened in headless Chromium through the npm package)");
         report["bulk"] = crate::bench_bulk::run(root, &out)?;
     }
+    if parts.log {
+        println!("==> log (access-log proofs natively, as wasm and through the npm package; TOTP vs otplib)");
+        report["log"] = crate::bench_log::run(root, &out)?;
+    }
     println!();
     if parts.envelope {
         print_table(&report);
@@ -118,6 +126,9 @@ fn run(root: &Path, parts: Parts) -> Result<(), Failure> {
     }
     if parts.bulk {
         crate::bench_bulk::print(&report["bulk"]);
+    }
+    if parts.log {
+        crate::bench_log::print(&report["log"]);
     }
     crate::bench_goals::print(&report);
     report["goals"] = crate::bench_goals::summary(&report);

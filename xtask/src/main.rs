@@ -12,6 +12,7 @@ mod bench;
 mod bench_bulk;
 mod bench_envelope;
 mod bench_goals;
+mod bench_log;
 mod bench_portal;
 mod bench_server;
 mod bench_widget;
@@ -36,7 +37,7 @@ commands:
   test [--only STAGE[,STAGE...]]   run every check CI runs, in order (CI runs exactly this);
                                    stages: setup fmt clippy doc test wasm-node wasm-browser
                                    npm-package browser portal widget interop
-  bench [--only envelope|server|portal|widget|bulk]
+  bench [--only envelope|server|portal|widget|bulk|log]
                                    time seal/open natively and as wasm in Node (64 B, 1 KiB
                                    and 64 KiB notes; the npm package against @hpke/core and
                                    a pure-JS noble build), measure the wasm size, load the server with wrk (booking create and
@@ -46,7 +47,9 @@ commands:
                                    Chromium, and the widget's loader and first-load sizes
                                    and insertion-to-ready time, and 1,000 notes opened in
                                    Chromium through the npm package (in a loop and in a pool
-                                   of workers); writes target/bench/report.json
+                                   of workers), and verify 10,000 access-log proofs (goal:
+                                   100 ms in Node) and TOTP codes (vs otplib); prints every
+                                   goal met or missed; writes target/bench/report.json
   demo                             build the portal and the widget, start the reference
                                    server with a demo clinic on http://localhost:8080 (portal
                                    at /portal/) and the clinic's own website embedding the

@@ -109,7 +109,7 @@ fn clippy(root: &Path) -> Result<(), Failure> {
     // The wasm32 build compiles different cfg branches (getrandom backend, wasm-bindgen
     // exports), which the host run above never sees.
     Cmd::cargo(root)
-        .args(["clippy", "-p", "bizing-core", "-p", "bizing-bench", "-p", "bizing-sdk"])
+        .args(["clippy", "-p", "bizing-core", "-p", "bizing-bench", "-p", "bizing-bench-log", "-p", "bizing-sdk"])
         .args(["--target", "wasm32-unknown-unknown", "--lib", "--locked", "--", "-D", "warnings"])
         .hint(hint)
         .run()?;

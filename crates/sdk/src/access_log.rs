@@ -9,7 +9,7 @@ use bizing_core::api::{AccessLogPage, LogKey, LoggedEvent};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{ErrorCode, error, invalid};
-use crate::js::{get, get_opt, set, string};
+use crate::js::{get, get_key, get_opt, set, string};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -118,36 +118,57 @@ fn log_error(e: &AccessLogError) -> JsValue {
     err
 }
 
-fn text(value: &JsValue, name: &str) -> Result<String, JsValue> {
-    string(&get(value, name)?, name)
+/// A property name with its JS string, made once per page rather than once per read (a page
+/// is read with 16 names per event).
+struct Name {
+    key: JsValue,
+    name: &'static str,
 }
 
-fn token<T: core::str::FromStr>(value: &JsValue, name: &str) -> Result<T, JsValue> {
-    text(value, name)?.parse().map_err(|_| error(ErrorCode::Malformed, &format!("`{name}` is not a known value")))
-}
-
-/// A non-negative integer below 2^53 (all a JSON number carries exactly).
-fn whole(value: &JsValue, name: &str) -> Result<u64, JsValue> {
-    get(value, name)?
-        .as_f64()
-        .filter(|v| v.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(v))
-        .map(|v| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked above
-            let v = v as u64;
-            v
-        })
-        .ok_or_else(|| error(ErrorCode::Malformed, &format!("`{name}` must be a non-negative integer")))
-}
-
-fn strings(value: &JsValue, name: &str) -> Result<Vec<String>, JsValue> {
-    let list = get(value, name)?;
-    if !js_sys::Array::is_array(&list) {
-        return Err(error(ErrorCode::Malformed, &format!("`{name}` must be an array")));
+impl Name {
+    fn new(name: &'static str) -> Self {
+        Self { key: JsValue::from_str(name), name }
     }
-    js_sys::Array::from(&list)
-        .iter()
-        .map(|h| h.as_string().ok_or_else(|| error(ErrorCode::Malformed, &format!("`{name}` must hold strings"))))
-        .collect()
+
+    fn get(&self, value: &JsValue) -> Result<JsValue, JsValue> {
+        get_key(value, &self.key, self.name)
+    }
+
+    fn text(&self, value: &JsValue) -> Result<String, JsValue> {
+        string(&self.get(value)?, self.name)
+    }
+
+    fn token<T: core::str::FromStr>(&self, value: &JsValue) -> Result<T, JsValue> {
+        self.text(value)?
+            .parse()
+            .map_err(|_| error(ErrorCode::Malformed, &format!("`{}` is not a known value", self.name)))
+    }
+
+    /// A non-negative integer below 2^53 (all a JSON number carries exactly).
+    fn whole(&self, value: &JsValue) -> Result<u64, JsValue> {
+        self.get(value)?
+            .as_f64()
+            .filter(|v| v.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(v))
+            .map(|v| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked above
+                let v = v as u64;
+                v
+            })
+            .ok_or_else(|| error(ErrorCode::Malformed, &format!("`{}` must be a non-negative integer", self.name)))
+    }
+
+    fn strings(&self, value: &JsValue) -> Result<Vec<String>, JsValue> {
+        let list = self.get(value)?;
+        if !js_sys::Array::is_array(&list) {
+            return Err(error(ErrorCode::Malformed, &format!("`{}` must be an array", self.name)));
+        }
+        js_sys::Array::from(&list)
+            .iter()
+            .map(|h| {
+                h.as_string().ok_or_else(|| error(ErrorCode::Malformed, &format!("`{}` must hold strings", self.name)))
+            })
+            .collect()
+    }
 }
 
 /// The page as plain JS reads it, without a serde round trip (the package carries no JSON
@@ -160,35 +181,41 @@ fn read_page(page: &JsValue) -> Result<AccessLogPage, JsValue> {
     if !js_sys::Array::is_array(&events) {
         return Err(error(ErrorCode::Malformed, "`events` must be an array"));
     }
+    let (event, actor, resource) = (Name::new("event"), Name::new("actor"), Name::new("resource"));
+    let (leaf_index, salt, inclusion_proof) = (Name::new("leafIndex"), Name::new("salt"), Name::new("inclusionProof"));
+    let (tenant_id, patient_id) = (Name::new("tenantId"), Name::new("patientId"));
+    let (user_id, role, display_name) = (Name::new("userId"), Name::new("role"), Name::new("displayName"));
+    let (kind, id, action) = (Name::new("kind"), Name::new("id"), Name::new("action"));
+    let (at, from) = (Name::new("at"), Name::new("from"));
     let events = js_sys::Array::from(&events)
         .iter()
         .map(|e| {
-            let event = get(&e, "event")?;
-            let actor = get(&event, "actor")?;
-            let resource = get(&event, "resource")?;
+            let ev = event.get(&e)?;
+            let who = actor.get(&ev)?;
+            let what = resource.get(&ev)?;
             Ok(LoggedEvent {
-                leaf_index: whole(&e, "leafIndex")?,
-                salt: text(&e, "salt")?,
-                inclusion_proof: strings(&e, "inclusionProof")?,
+                leaf_index: leaf_index.whole(&e)?,
+                salt: salt.text(&e)?,
+                inclusion_proof: inclusion_proof.strings(&e)?,
                 event: AccessEvent {
-                    tenant_id: text(&event, "tenantId")?,
-                    patient_id: text(&event, "patientId")?,
+                    tenant_id: tenant_id.text(&ev)?,
+                    patient_id: patient_id.text(&ev)?,
                     actor: Actor {
-                        user_id: text(&actor, "userId")?,
-                        role: token(&actor, "role")?,
-                        display_name: text(&actor, "displayName")?,
+                        user_id: user_id.text(&who)?,
+                        role: role.token(&who)?,
+                        display_name: display_name.text(&who)?,
                     },
-                    resource: Resource { kind: token(&resource, "kind")?, id: text(&resource, "id")? },
-                    action: token(&event, "action")?,
-                    at: whole(&event, "at")?,
-                    from: token(&event, "from")?,
+                    resource: Resource { kind: kind.token(&what)?, id: id.text(&what)? },
+                    action: action.token(&ev)?,
+                    at: at.whole(&ev)?,
+                    from: from.token(&ev)?,
                 },
             })
         })
         .collect::<Result<Vec<_>, JsValue>>()?;
     Ok(AccessLogPage {
-        checkpoint: text(page, "checkpoint")?,
-        consistency_proof: strings(page, "consistencyProof")?,
+        checkpoint: Name::new("checkpoint").text(page)?,
+        consistency_proof: Name::new("consistencyProof").strings(page)?,
         events,
     })
 }
