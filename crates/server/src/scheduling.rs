@@ -174,7 +174,8 @@ pub async fn create(
     let (who, keys) = actor(&state, &tenant, &user)?;
     let event = access(&state, &tenant, &user.id, &who, created_kind(&booking), &id, LogAction::CREATE)?;
     state.store.insert_booking(&booking, now, &access_log::prepare(&keys, &[event])?).await?;
-    let row = state.store.booking(&tenant.id, &id).await?.ok_or_else(|| AppError::Internal("new booking".into()))?;
+    // What was just written, as its patient sees it, without reading it back.
+    let row = slot.stored(booking, &user, now);
     Ok((StatusCode::CREATED, Json(wire_booking(&row, &viewer, None, &slot.tz)?)))
 }
 
@@ -255,8 +256,8 @@ fn created_kind(booking: &NewBooking) -> LogResource {
 struct BookableSlot {
     tz: TimeZone,
     tenant_id: String,
-    provider_id: String,
-    service_id: String,
+    provider: ProviderRow,
+    service: ServiceRow,
     start_at: i64,
     end_at: i64,
 }
@@ -280,14 +281,7 @@ impl BookableSlot {
         let provider = bookable_provider(state, &tenant.id, provider_id).await?;
         let service = bookable_service(state, &tenant.id, service_id).await?;
         let (start_at, end_at) = slot_at(state, &tz, &provider, &service, start, now).await?;
-        Ok(Self {
-            tz,
-            tenant_id: tenant.id.clone(),
-            provider_id: provider.id,
-            service_id: service.id,
-            start_at,
-            end_at,
-        })
+        Ok(Self { tz, tenant_id: tenant.id.clone(), provider, service, start_at, end_at })
     }
 
     /// The booking `id` of `patient_id` in this slot.
@@ -296,11 +290,39 @@ impl BookableSlot {
             id,
             tenant_id: self.tenant_id.clone(),
             patient_id,
-            provider_id: self.provider_id.clone(),
-            service_id: self.service_id.clone(),
+            provider_id: self.provider.id.clone(),
+            service_id: self.service.id.clone(),
             start_at: self.start_at,
             end_at: self.end_at,
             note,
+        }
+    }
+
+    /// `booking` of `patient` in this slot as the store reads it back right after it was
+    /// written at `now` (active, not checked in); the patient's own view of it needs nothing
+    /// else (no names, no confidential contact).
+    fn stored(&self, booking: NewBooking, patient: &UserRow, now: i64) -> BookingRow {
+        BookingRow {
+            id: booking.id,
+            tenant_id: booking.tenant_id,
+            patient_id: booking.patient_id,
+            patient_name_enc: patient.name_enc.clone(),
+            provider_id: booking.provider_id,
+            provider_user_id: self.provider.user_id.clone(),
+            provider_name: self.provider.display_name.clone(),
+            service_id: booking.service_id,
+            service_name: self.service.name.clone(),
+            start_at: booking.start_at,
+            end_at: booking.end_at,
+            status: "active".into(),
+            note: booking.note,
+            checked_in_at: None,
+            contact_enc: None,
+            created_at: now,
+            updated_at: now,
+            guest: patient.guest,
+            guest_email_enc: patient.guest.then(|| patient.email_enc.clone()),
+            guest_phone_enc: None,
         }
     }
 }

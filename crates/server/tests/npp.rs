@@ -3,11 +3,19 @@
 
 mod common;
 
-use axum::http::{StatusCode, header};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use bizing_core::NppVersion;
-use bizing_server::Config;
+use bizing_server::ratelimit::RateLimits;
+use bizing_server::store::Store;
+use bizing_server::vault::MasterKey;
+use bizing_server::{AppState, Config};
 use common::{Patient, TENANT, TestApp};
 use serde_json::json;
+use tower::ServiceExt;
 
 /// A signed-in user of `role` (registered as a patient, then given the role).
 async fn signed_in(app: &TestApp, email: &str, role: &str) -> String {
@@ -138,4 +146,51 @@ async fn rate_limits_are_configurable() {
         statuses.push(app.call("GET", "/api/health", None, None).await.status);
     }
     assert_eq!(statuses, [StatusCode::OK, StatusCode::OK, StatusCode::OK, StatusCode::TOO_MANY_REQUESTS]);
+}
+
+/// `n` requests for `/api/health` sent at once, with the session cookie `token` if any; the
+/// statuses in the order the requests were made.
+async fn at_once(router: &Router, n: usize, token: Option<&str>) -> Vec<StatusCode> {
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let mut req = Request::get("/api/health");
+        if let Some(token) = token {
+            req = req.header(header::COOKIE, format!("__Host-bizing-session={token}"));
+        }
+        let req = req.body(Body::empty()).unwrap();
+        let router = router.clone();
+        requests.spawn(async move { (i, router.oneshot(req).await.unwrap().status()) });
+    }
+    let mut statuses = requests.join_all().await;
+    statuses.sort_by_key(|(i, _)| *i);
+    statuses.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Requests that arrive together are counted together (one write for many), yet each exactly
+/// once, in its own bucket; and two servers on one database share the counts.
+#[tokio::test]
+async fn concurrent_requests_are_each_counted_once_and_servers_share_counts() {
+    let limits = RateLimits { standard: 25, phi_read: 25, export: 1, guest_booking: 1 };
+    let config = Config { rate_limits: limits, ..Config::default() };
+    let app = TestApp::with_config(config.clone()).await;
+    let (anonymous, with_session) =
+        tokio::join!(at_once(&app.router, 30, None), at_once(&app.router, 30, Some("some-session-token")));
+    for statuses in [anonymous, with_session] {
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 25, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 5, "{statuses:?}");
+    }
+
+    // A second server on the same database, in a fresh window: 25 requests between them.
+    let url = format!("sqlite://{}", app.db_path().display());
+    let store = Store::open(&url).await.unwrap();
+    let state = AppState::new(store, MasterKey::generate().unwrap(), Arc::new(app.clock.clone()), config).unwrap();
+    let other = bizing_server::app(state);
+    app.clock.advance(60);
+    let mut statuses = Vec::new();
+    for i in 0..26 {
+        let router = if i % 2 == 0 { &app.router } else { &other };
+        statuses.extend(at_once(router, 1, None).await);
+    }
+    assert!(statuses[..25].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert_eq!(statuses[25], StatusCode::TOO_MANY_REQUESTS);
 }

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use bizing_core::api::{NOTE_FIELD, NOTE_SCHEMA_VERSION};
 use bizing_core::{ClinicKey, Context, Envelope, SealOptions};
-use bizing_server::store::{ProviderRow, ScheduleRow, ServiceRow};
+use bizing_server::store::{MAX_BOOKING_SECS, NewBooking, ProviderRow, ScheduleRow, ServiceRow};
 use common::{Patient, TENANT, TestApp};
 use serde_json::{Value, json};
 
@@ -80,6 +80,67 @@ fn book_body(provider: &str, service: &str, start: &str) -> Value {
 
 async fn book(app: &TestApp, cookie: &str, start: &str) -> common::Response {
     app.call("POST", "/api/bookings", Some(book_body("prov-a", "checkup", start)), Some(cookie)).await
+}
+
+/// The overlap checks read only the bookings that start in the 8 hours before a time
+/// (`store::MAX_BOOKING_SECS`, so that they stay quick with a long history): an 8-hour
+/// booking, the longest a service allows, still blocks its last slot in the slots, for a new
+/// booking and for a reschedule; and the database refuses a booking longer than 8 hours,
+/// which those checks could miss.
+#[tokio::test]
+async fn the_longest_booking_blocks_its_whole_time() {
+    let app = TestApp::new().await;
+    service(&app, TENANT, "day", "Whole day", 480).await;
+    service(&app, TENANT, "short", "Short", 30).await;
+    // Tuesdays 08:00-17:00.
+    provider(&app, TENANT, "prov-d", "Dr. Day", &[(2, 8 * 60, 17 * 60)]).await;
+    let mut pat = Patient::new("pat@example.com", "Pat Example");
+    let cookie = pat.sign_up(&app, TENANT).await;
+    let day = app
+        .call("POST", "/api/bookings", Some(book_body("prov-d", "day", "2026-09-22T08:00:00-04:00")), Some(&cookie))
+        .await;
+    assert_eq!(day.status, StatusCode::CREATED, "{}", day.json);
+    assert_eq!(day.json["end"], "2026-09-22T16:00:00-04:00");
+
+    let free = starts(&slots(&app, "service=short&provider=prov-d&from=2026-09-22&days=1").await);
+    assert_eq!(free, ["2026-09-22T16:00:00-04:00", "2026-09-22T16:30:00-04:00"]);
+    let short = |start: &str| book_body("prov-d", "short", start);
+    let last = app.call("POST", "/api/bookings", Some(short("2026-09-22T15:30:00-04:00")), Some(&cookie)).await;
+    assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.json);
+    assert_eq!(last.problem_type(), "urn:bizing:problem:slot-taken");
+    let after = app.call("POST", "/api/bookings", Some(short("2026-09-22T16:00:00-04:00")), Some(&cookie)).await;
+    assert_eq!(after.status, StatusCode::CREATED, "{}", after.json);
+    let id = after.json["id"].as_str().unwrap().to_owned();
+    let onto = app
+        .call(
+            "POST",
+            &format!("/api/bookings/{id}/reschedule"),
+            Some(json!({ "start": "2026-09-22T15:30:00-04:00" })),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(onto.status, StatusCode::CONFLICT, "{}", onto.json);
+    assert_eq!(onto.problem_type(), "urn:bizing:problem:slot-taken");
+
+    // Longer than 8 hours, inserted or moved: refused by the database itself.
+    let patient_id = app.user_id(&cookie).await;
+    let start = 1_790_600_000;
+    let long = NewBooking {
+        id: "LongBookingId000000000A".into(),
+        tenant_id: TENANT.into(),
+        patient_id,
+        provider_id: "prov-d".into(),
+        service_id: "day".into(),
+        start_at: start,
+        end_at: start + MAX_BOOKING_SECS + 1,
+        note: None,
+    };
+    assert!(app.state.store.insert_booking(&long, common::T0, &[]).await.is_err());
+    let exact = NewBooking { end_at: start + MAX_BOOKING_SECS, ..long };
+    app.state.store.insert_booking(&exact, common::T0, &[]).await.unwrap();
+    let moved =
+        app.state.store.reschedule_booking(TENANT, &exact.id, start, start + MAX_BOOKING_SECS + 60, common::T0, &[]);
+    assert!(moved.await.is_err());
 }
 
 #[tokio::test]
@@ -226,6 +287,7 @@ async fn book_list_get_cancel_and_reschedule() {
     assert_eq!(list.json["bookings"][0]["id"], id.as_str());
     let one = app.call("GET", &format!("/api/bookings/{id}"), None, Some(&cookie)).await;
     assert_eq!(one.json, list.json["bookings"][0]);
+    assert_eq!(res.json, one.json, "the new booking as created is what reading it gives");
 
     // The slot is gone for everyone, and for the 60-minute service both halves overlap.
     let free = starts(&slots(&app, "service=checkup&provider=prov-a&from=2026-09-22&days=1").await);
@@ -502,6 +564,8 @@ async fn receptionists_see_names_and_no_note_providers_see_envelopes() {
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.json);
     assert_eq!(res.json["id"], id.as_str());
     assert_eq!(res.json["note"], note.as_str());
+    let mine = app.call("GET", &format!("/api/bookings/{id}"), None, Some(&cookie)).await;
+    assert_eq!(res.json, mine.json, "the new booking as created is what its patient reads");
     // A booking without a note, too.
     book(&app, &cookie, "2026-09-22T10:00:00-04:00").await;
 

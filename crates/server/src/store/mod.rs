@@ -13,6 +13,7 @@ mod corrections;
 mod log;
 mod npp;
 mod preferences;
+mod requests;
 mod rewrap;
 mod scheduling;
 
@@ -27,7 +28,9 @@ pub(crate) use npp::npp_outdated;
 pub use npp::{AckRow, NppRow};
 pub use preferences::{ContactRow, NewRestriction, RestrictionDecisionRow, RestrictionRow};
 pub use rewrap::{SealedColumn, SealedRow, SealedUpdate};
-pub use scheduling::{BookingRow, BookingScope, NewBooking, ProviderRow, ScheduleRow, ServiceRow, StartRange};
+pub use scheduling::{
+    BookingRow, BookingScope, MAX_BOOKING_SECS, NewBooking, ProviderRow, ScheduleRow, ServiceRow, StartRange,
+};
 
 use crate::error::AppError;
 
@@ -43,6 +46,7 @@ use crate::error::AppError;
 pub struct Store {
     pool: SqlitePool,
     writer: SqlitePool,
+    counter: requests::Counter,
 }
 
 /// A tenant as stored.
@@ -72,15 +76,27 @@ impl Store {
             .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        // No ping before each use: the connections are in process, and sqlx already pings
+        // each one when it is returned to the pool; a second round trip to the connection's
+        // thread for every query only adds latency.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
         sqlx::migrate!("./migrations").run(&writer).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
         // An in-memory database exists once per connection: there, the writer is all there is.
         let pool = if memory {
             writer.clone()
         } else {
-            SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(options.read_only(true))
+                .await?
         };
-        Ok(Self { pool, writer })
+        let counter = requests::Counter::start(writer.clone());
+        Ok(Self { pool, writer, counter })
     }
 
     /// Creates a tenant.

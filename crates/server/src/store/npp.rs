@@ -195,22 +195,12 @@ impl Store {
     }
 
     /// Counts a request in `bucket` for the window starting at `window_start`; returns the
-    /// count so far in that window (this request included).
+    /// count so far in that window (this request included). Requests that arrive together are
+    /// counted in one write (see `store/requests.rs`).
     ///
     /// # Errors
     /// Database errors.
     pub async fn count_request(&self, bucket: &str, window_start: i64) -> Result<i64, AppError> {
-        let row = sqlx::query(
-            "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) \
-             ON CONFLICT (bucket) DO UPDATE SET \
-               count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END, \
-               window_start = excluded.window_start \
-             RETURNING count",
-        )
-        .bind(bucket)
-        .bind(window_start)
-        .fetch_one(&self.writer)
-        .await?;
-        Ok(row.try_get("count")?)
+        self.counter.count(bucket, window_start).await
     }
 }

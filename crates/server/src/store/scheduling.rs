@@ -204,6 +204,13 @@ pub(super) fn provider_row(r: &sqlx::sqlite::SqliteRow) -> Result<ProviderRow, s
     })
 }
 
+/// The longest a booking lasts, in seconds: 8 hours, the longest service
+/// (`services.duration_minutes` is at most 480), also enforced on `bookings` by migration
+/// 0012. The overlap checks use it as a lower bound on the start of any booking that overlaps
+/// a time, so the index on `(tenant_id, provider_id, start_at)` reads only the bookings that
+/// start in the 8 hours before it, not every earlier booking of the provider.
+pub const MAX_BOOKING_SECS: i64 = 8 * 60 * 60;
+
 fn slot_taken() -> AppError {
     AppError::Conflict { kind: "slot-taken", detail: "this time was just booked; choose another slot".into() }
 }
@@ -222,24 +229,28 @@ fn map_write_error(e: sqlx::Error) -> AppError {
 /// # Errors
 /// [`AppError::Conflict`] `booking-exists` or `slot-taken`; database errors.
 async fn insert_booking_in(conn: &mut sqlx::SqliteConnection, b: &NewBooking, now: i64) -> Result<(), AppError> {
-    let exists = sqlx::query("SELECT 1 FROM bookings WHERE id = ?").bind(&b.id).fetch_optional(&mut *conn).await?;
-    if exists.is_some() {
+    // Both checks in one statement: is the id taken, and does an active booking with the
+    // provider overlap (see [`MAX_BOOKING_SECS`] for the lower bound on its start)?
+    let checks = sqlx::query(
+        "SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ?) AS taken, \
+         EXISTS (SELECT 1 FROM bookings WHERE tenant_id = ? AND provider_id = ? AND status = 'active' \
+                 AND start_at > ? AND start_at < ? AND end_at > ?) AS overlaps",
+    )
+    .bind(&b.id)
+    .bind(&b.tenant_id)
+    .bind(&b.provider_id)
+    .bind(b.start_at.saturating_sub(MAX_BOOKING_SECS))
+    .bind(b.end_at)
+    .bind(b.start_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    if checks.try_get::<bool, _>("taken")? {
         return Err(AppError::Conflict {
             kind: "booking-exists",
             detail: "a booking with this id exists; make a new id".into(),
         });
     }
-    let overlap = sqlx::query(
-        "SELECT 1 FROM bookings WHERE tenant_id = ? AND provider_id = ? AND status = 'active' \
-         AND start_at < ? AND end_at > ? LIMIT 1",
-    )
-    .bind(&b.tenant_id)
-    .bind(&b.provider_id)
-    .bind(b.end_at)
-    .bind(b.start_at)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if overlap.is_some() {
+    if checks.try_get::<bool, _>("overlaps")? {
         return Err(slot_taken());
     }
     sqlx::query(
@@ -441,10 +452,11 @@ impl Store {
     ) -> Result<Vec<(i64, i64)>, AppError> {
         let rows = sqlx::query(
             "SELECT start_at, end_at FROM bookings WHERE tenant_id = ? AND provider_id = ? AND status = 'active' \
-             AND start_at < ? AND end_at > ? ORDER BY start_at",
+             AND start_at > ? AND start_at < ? AND end_at > ? ORDER BY start_at",
         )
         .bind(tenant_id)
         .bind(provider_id)
+        .bind(from.saturating_sub(MAX_BOOKING_SECS))
         .bind(to)
         .bind(from)
         .fetch_all(&self.pool)
@@ -624,10 +636,11 @@ impl Store {
         let overlap = sqlx::query(
             "SELECT 1 FROM bookings o JOIN bookings b ON b.tenant_id = o.tenant_id AND b.provider_id = o.provider_id \
              WHERE b.tenant_id = ? AND b.id = ? AND o.id <> b.id AND o.status = 'active' \
-             AND o.start_at < ? AND o.end_at > ? LIMIT 1",
+             AND o.start_at > ? AND o.start_at < ? AND o.end_at > ? LIMIT 1",
         )
         .bind(tenant_id)
         .bind(id)
+        .bind(start_at.saturating_sub(MAX_BOOKING_SECS))
         .bind(end_at)
         .bind(start_at)
         .fetch_optional(&mut *tx)

@@ -1,0 +1,164 @@
+//! What the server benchmark's set-up binaries share: the app called in process, as the SDK
+//! would call it over a socket, and a patient signed up the way the SDK does it (keys and
+//! password-derived keys made client-side, TOTP confirmed, the notice acknowledged).
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64ct::{Base64UrlUnpadded, Encoding};
+use bizing_core::api::{ClinicKeyInfo, NppStatus, RecoverySlot, RegisterRequest};
+use bizing_core::{KdfParams, KdfProfile, KeyPair, PublicKey, RecoveryCode, Totp, derive_password_keys};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// The app in process, answering like the server over a socket.
+#[derive(Clone)]
+pub struct Api(pub Router);
+
+/// An answer: status, the session cookie it set (name=value), and the body as JSON (`Null`
+/// when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// The status.
+    pub status: StatusCode,
+    /// `name=value` of a `Set-Cookie`, if any.
+    pub cookie: Option<String>,
+    /// The body.
+    pub json: Value,
+}
+
+impl Api {
+    /// One request, with an optional JSON body and session cookie.
+    ///
+    /// # Errors
+    /// If the request cannot be built or the body not read.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, String> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = match body {
+            Some(json) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let req = req.body(body).map_err(|e| e.to_string())?;
+        let res = self.0.clone().oneshot(req).await.map_err(|e| e.to_string())?;
+        let status = res.status();
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Ok(Reply { status, cookie, json })
+    }
+
+    /// [`Api::call`], failing unless the status is `expected`.
+    ///
+    /// # Errors
+    /// As [`Api::call`], or another status.
+    pub async fn expect(
+        &self,
+        expected: StatusCode,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        cookie: Option<&str>,
+    ) -> Result<Reply, String> {
+        let reply = self.call(method, path, body, cookie).await?;
+        if reply.status == expected {
+            Ok(reply)
+        } else {
+            Err(format!("{method} {path}: {} (expected {expected}): {}", reply.status, reply.json))
+        }
+    }
+}
+
+/// A reply's body as `T`.
+///
+/// # Errors
+/// If it does not parse.
+pub fn decode<T: serde::de::DeserializeOwned>(reply: Reply, what: &str) -> Result<T, String> {
+    serde_json::from_value(reply.json).map_err(|e| format!("{what}: {e}"))
+}
+
+/// Signs a patient up as the SDK does (the fast test KDF profile client-side; the server
+/// hashes the auth key as always) and confirms TOTP with the code for `now` (the server's
+/// clock, Unix seconds); acknowledges the clinic's notice if it has one. Returns the session
+/// cookie and the personal key.
+///
+/// # Errors
+/// Any refusal or key error.
+pub async fn sign_up(api: &Api, tenant: &str, email: &str, name: &str, now: u64) -> Result<(String, KeyPair), String> {
+    let password = format!("bench password of {email}");
+    let params = KdfParams::generate(KdfProfile::InsecureFastForTests).map_err(|e| e.to_string())?;
+    let keys = KeyPair::generate().map_err(|e| e.to_string())?;
+    let codes = RecoveryCode::generate(10).map_err(|e| e.to_string())?;
+    let derived = derive_password_keys(&password, &params).map_err(|e| e.to_string())?;
+    let recovery = codes
+        .iter()
+        .map(|c| {
+            Ok(RecoverySlot {
+                code_hash: c.hash().to_string(),
+                wrapped_private_key: keys.wrap_with_recovery_code(c).map_err(|e| e.to_string())?.to_string(),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    let register = RegisterRequest {
+        tenant_id: tenant.into(),
+        email: email.into(),
+        name: name.into(),
+        kdf_params: params.to_string(),
+        auth_key: derived.auth_key.to_base64url().to_string(),
+        public_key: Base64UrlUnpadded::encode_string(&keys.public_key().to_sec1()),
+        wrapped_private_key: keys.wrap_with_password(&derived.wrap_key).map_err(|e| e.to_string())?.to_string(),
+        recovery,
+        invitation: None,
+    };
+    let body = serde_json::to_value(register).map_err(|e| e.to_string())?;
+    let reply = api.expect(StatusCode::CREATED, "POST", "/api/auth/register", Some(body), None).await?;
+    let cookie = reply.cookie.ok_or("registration set no session cookie")?;
+    let enrolled = api.expect(StatusCode::OK, "POST", "/api/auth/totp/enroll", None, Some(&cookie)).await?;
+    let uri = enrolled.json["uri"].as_str().ok_or("enrollment returned no otpauth URI")?;
+    let totp = Totp::from_uri(uri).map_err(|e| e.to_string())?;
+    let code = json!({ "code": totp.code_at(now) });
+    api.expect(StatusCode::NO_CONTENT, "POST", "/api/auth/totp/confirm", Some(code), Some(&cookie)).await?;
+    let status: NppStatus =
+        decode(api.expect(StatusCode::OK, "GET", "/api/npp/status", None, Some(&cookie)).await?, "npp status")?;
+    if let (true, Some(hash)) = (status.needs_acknowledgment, status.current_hash) {
+        let ack = json!({ "versionHash": hash, "channel": "portal" });
+        api.expect(StatusCode::NO_CONTENT, "POST", "/api/npp/ack", Some(ack), Some(&cookie)).await?;
+    }
+    Ok((cookie, keys))
+}
+
+/// The clinic's current key, to seal notes to.
+///
+/// # Errors
+/// If the clinic has none or it does not parse.
+pub async fn clinic_key(api: &Api, tenant: &str) -> Result<PublicKey, String> {
+    let path = format!("/api/clinics/{tenant}/clinic-key");
+    let info: ClinicKeyInfo = decode(api.expect(StatusCode::OK, "GET", &path, None, None).await?, "clinic key")?;
+    let sec1 = Base64UrlUnpadded::decode_vec(&info.public_key).map_err(|e| e.to_string())?;
+    PublicKey::from_sec1(&sec1).and_then(|k| k.with_version(info.version)).map_err(|e| format!("clinic key: {e}"))
+}
+
+/// Unix seconds now, from the system clock.
+///
+/// # Errors
+/// If the clock is before 1970.
+pub fn system_now() -> Result<u64, String> {
+    Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs())
+}
