@@ -149,7 +149,7 @@ pub(crate) fn print(report: &Value) {
         _ => format!("{v:.0} {unit}"),
     };
     println!("\nGoals (reported, never asserted)");
-    println!("{:<72} {:>12} {:>14}  verdict", "goal", "measured", "goal");
+    println!("{:<84} {:>10} {:>12}  verdict", "goal", "measured", "goal");
     for g in &goals {
         let measured = g.measured.map_or_else(|| "-".to_owned(), |m| figure(m, g.unit));
         let bound = format!("{} {}", if g.at_most { "<=" } else { ">=" }, figure(g.goal, g.unit));
@@ -158,6 +158,6 @@ pub(crate) fn print(report: &Value) {
             Some(false) => "missed",
             None => "not measured",
         };
-        println!("{:<72} {measured:>12} {bound:>14}  {verdict}", g.what);
+        println!("{:<84} {measured:>10} {bound:>12}  {verdict}", g.what);
     }
 }
