@@ -6,6 +6,10 @@
 //! send them) have a stricter class of their own, 10 a minute, counted per client address
 //! whatever the request carries. The address is the TCP peer's: behind a reverse proxy that
 //! is the proxy's, so the limit is then shared by everyone behind it.
+//!
+//! The requests that start a session (pre-login, registration, login and its second factor)
+//! are counted per address too: before a session exists, a cookie or bearer value proves
+//! nothing, and a made-up one per request would otherwise be a fresh bucket each time.
 
 use std::net::SocketAddr;
 
@@ -94,6 +98,15 @@ fn is_guest_booking(method: &Method, path: &str) -> bool {
             .is_some_and(|(tenant, tail)| !tenant.is_empty() && tail.trim_end_matches('/') == "guest-bookings")
 }
 
+/// The requests that start a session: `POST /api/auth/{prelogin,register,login,mfa}`.
+fn starts_a_session(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && matches!(
+            path.trim_end_matches('/'),
+            "/api/auth/prelogin" | "/api/auth/register" | "/api/auth/login" | "/api/auth/mfa"
+        )
+}
+
 fn short_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
@@ -132,8 +145,13 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let now = state.clock.now();
     let window = now - now.rem_euclid(WINDOW_SECS);
     // Guest bookings are counted per address even with a session: the session would be a
-    // way around the stricter limit.
-    let who = if name == "guest-booking" { peer(&req) } else { identity(&req) };
+    // way around the stricter limit. So are the requests that start a session, whose cookie
+    // or token, if any, may be made up.
+    let who = if name == "guest-booking" || starts_a_session(req.method(), req.uri().path()) {
+        peer(&req)
+    } else {
+        identity(&req)
+    };
     let bucket = format!("{name}:{who}");
     match state.store.count_request(&bucket, window).await {
         Ok(count) if count > max => AppError::TooMany {
@@ -176,5 +194,17 @@ mod tests {
         assert_eq!(class(&limits, &Method::POST, "/api/clinics/c/guest-bookings/x"), ("standard", 7));
         assert_eq!(class(&limits, &Method::GET, "/api/bookings"), ("phi-read", 5));
         assert_eq!(class(&limits, &Method::POST, "/api/bookings"), ("standard", 7));
+    }
+
+    #[test]
+    fn session_starting_requests_are_recognised() {
+        for path in ["/api/auth/prelogin", "/api/auth/register", "/api/auth/login", "/api/auth/mfa", "/api/auth/login/"]
+        {
+            assert!(starts_a_session(&Method::POST, path), "{path}");
+        }
+        assert!(!starts_a_session(&Method::GET, "/api/auth/login"));
+        for path in ["/api/auth/logout", "/api/auth/step-up", "/api/auth/session", "/api/me", "/api/auth/login/x"] {
+            assert!(!starts_a_session(&Method::POST, path), "{path}");
+        }
     }
 }

@@ -194,3 +194,57 @@ async fn concurrent_requests_are_each_counted_once_and_servers_share_counts() {
     assert!(statuses[..25].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
     assert_eq!(statuses[25], StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// A made-up session cookie per request is no way around the limit on the requests that
+/// start a session: those are counted per address whatever they carry.
+#[tokio::test]
+async fn made_up_cookies_do_not_escape_the_limit_on_signing_in() {
+    let limits = RateLimits { standard: 3, phi_read: 3, export: 1, guest_booking: 1 };
+    let app = TestApp::with_config(Config { rate_limits: limits, ..Config::default() }).await;
+    let body = json!({ "tenant": TENANT, "email": "someone@example.com" });
+    for path in ["/api/auth/prelogin", "/api/auth/login"] {
+        let mut statuses = Vec::new();
+        for i in 0..4 {
+            let cookie = format!("__Host-bizing-session=made-up-{path}-{i}");
+            statuses.push(app.call("POST", path, Some(body.clone()), Some(&cookie)).await.status);
+        }
+        assert!(statuses[..3].iter().all(|s| *s != StatusCode::TOO_MANY_REQUESTS), "{path}: {statuses:?}");
+        assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{path}: {statuses:?}");
+        app.clock.advance(60);
+    }
+    // Elsewhere a session's requests have a bucket of their own: a made-up cookie there is
+    // only ever answered 401 by the session check.
+    for i in 0..4 {
+        let cookie = format!("__Host-bizing-session=made-up-health-{i}");
+        assert_eq!(app.call("GET", "/api/health", None, Some(&cookie)).await.status, StatusCode::OK);
+    }
+}
+
+/// Buckets not used for an hour are deleted, so made-up session values cannot grow the
+/// counters' table for ever.
+#[tokio::test]
+async fn old_rate_limit_buckets_are_purged() {
+    let app = TestApp::new().await;
+    for i in 0..5 {
+        let cookie = format!("__Host-bizing-session=made-up-{i}");
+        assert_eq!(app.call("GET", "/api/health", None, Some(&cookie)).await.status, StatusCode::OK);
+    }
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path().display())).await.unwrap();
+    let buckets = || async {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rate_limits").fetch_one(&db).await.unwrap();
+        n
+    };
+    assert!(buckets().await >= 5);
+    app.clock.advance(2 * 3600);
+    assert_eq!(app.call("GET", "/api/health", None, None).await.status, StatusCode::OK);
+    // The purge follows the count that answered the request; give it a moment.
+    let mut left = buckets().await;
+    for _ in 0..100 {
+        if left == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        left = buckets().await;
+    }
+    assert_eq!(left, 1, "only the bucket of the request just made is left");
+}

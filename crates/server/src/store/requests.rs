@@ -15,6 +15,9 @@ use crate::error::AppError;
 
 /// Most requests counted in one write.
 const MAX_BATCH: usize = 512;
+/// Buckets whose window started longer ago than this are deleted: far older than any window
+/// still counting (a minute), so a deleted bucket is one that would start from zero anyway.
+const PURGE_AFTER_SECS: i64 = 3600;
 
 /// A request waiting to be counted.
 #[derive(Debug)]
@@ -35,8 +38,23 @@ impl Counter {
         let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
         tokio::spawn(async move {
             let mut batch = Vec::new();
+            let mut purged_before = i64::MIN;
             while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                let newest = batch.iter().map(|p| p.window_start).max().unwrap_or(i64::MIN);
                 count(&writer, std::mem::take(&mut batch)).await;
+                // Once per new window: forget buckets not used for an hour, so made-up
+                // session values (each a bucket of its own) cannot grow the table for ever.
+                let cutoff = newest.saturating_sub(PURGE_AFTER_SECS);
+                if cutoff > purged_before {
+                    purged_before = cutoff;
+                    let purged = sqlx::query("DELETE FROM rate_limits WHERE window_start < ?")
+                        .bind(cutoff)
+                        .execute(&writer)
+                        .await;
+                    if let Err(e) = purged {
+                        tracing::warn!("could not purge old rate-limit windows: {e}");
+                    }
+                }
             }
         });
         Self(tx)
