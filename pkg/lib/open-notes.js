@@ -28,7 +28,7 @@ function isContext(value) {
 
 function defaultWorkers() {
   const cores = typeof navigator === "object" ? navigator.hardwareConcurrency : undefined;
-  return Number.isInteger(cores) && cores > 0 ? cores : 2;
+  return Number.isInteger(cores) && cores > 0 ? Math.min(cores, MAX_WORKERS) : 2;
 }
 
 /**
@@ -78,7 +78,12 @@ export async function openNotes(keyPair, notes, options = {}) {
       const start = next;
       const size = Math.min(MAX_CHUNK, Math.ceil((notes.length - next) / (count * 4)));
       next = Math.min(notes.length, next + size);
-      worker.postMessage({ type: "open", start, notes: notes.slice(start, next) });
+      try {
+        worker.postMessage({ type: "open", start, notes: notes.slice(start, next) });
+      } catch (error) {
+        // A context that cannot be copied to a worker (a function, a Proxy, ...).
+        throw bizingError(ErrorCode.InvalidArgument, `notes[${start}..${next}] cannot be sent to a worker: ${error?.message ?? error}`);
+      }
     };
     for (let i = 0; i < count; i++) {
       let worker;

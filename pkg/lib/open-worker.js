@@ -10,14 +10,34 @@ import initGlue, { Envelope, KeyPair, zeroizeKeys } from "../dist/bizing_sdk.js"
 let loaded = false; // whether the wasm is instantiated (so there may be keys to zeroize)
 let holder; // this worker's own key pair: what the caller's key is wrapped to
 let key; // the caller's key pair, once unwrapped
+let closed = false; // set by "close": no note is opened after it
 
 function failure(error) {
   return { code: typeof error?.code === "number" ? error.code : 0, message: String(error?.message ?? error) };
 }
 
-function openChunk(start, notes) {
+/** Notes opened between turns of the event loop, so a "close" waits for at most this many. */
+const NOTES_PER_TURN = 4;
+
+/** Resolves after the messages already queued for this worker (a "close") have run. */
+function turn() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+async function openChunk(start, notes) {
   const results = [];
-  for (const { sealed, context } of notes) {
+  for (const [i, { sealed, context }] of notes.entries()) {
+    // A "close" that arrived meanwhile (the page's key zeroized, or the call over) runs
+    // here, between notes, rather than after the whole chunk.
+    if (i > 0 && i % NOTES_PER_TURN === 0) await turn();
+    if (closed) return null;
     let envelope;
     try {
       envelope = Envelope.parse(sealed);
@@ -33,6 +53,7 @@ function openChunk(start, notes) {
 
 /** Zeroizes every key this worker holds, and ends it. */
 function end() {
+  closed = true;
   if (loaded) zeroizeKeys();
   self.close();
 }
@@ -48,7 +69,8 @@ self.onmessage = async ({ data }) => {
       key = KeyPair.unwrapWithKey(data.wrapped, holder);
       holder.zeroize();
     } else if (data.type === "open") {
-      self.postMessage(openChunk(data.start, data.notes));
+      const opened = await openChunk(data.start, data.notes);
+      if (opened) self.postMessage(opened);
     } else if (data.type === "close") {
       end();
     }

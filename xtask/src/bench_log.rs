@@ -103,6 +103,7 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
 fn wasm_artifact(root: &Path, profile_flag: &str) -> Result<PathBuf, Failure> {
     let stdout = Cmd::cargo(root)
         .args(["build", "--locked", "-p", "bizing-bench-log", "--lib", "--target", WASM_TARGET, profile_flag])
+        .args(crate::build::remap_config())
         .arg("--message-format=json-render-diagnostics")
         .hint("see the compiler errors above")
         .output()?;

@@ -33,7 +33,7 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-sign-ext",
 ];
 /// The package's own JavaScript a browser loads besides the glue (the `browser` entry).
-const BROWSER_JS: &[&str] = &["index.js", "lib/api.js", "lib/runtime.js"];
+const BROWSER_JS: &[&str] = &["index.js", "lib/api.js", "lib/runtime.js", "lib/open-notes.js"];
 
 /// `cargo --config` arguments for every wasm we ship or measure: panic locations inside
 /// dependencies name their sources by where cargo unpacked them, which is this machine's
