@@ -149,6 +149,8 @@ test("bad arguments, a zeroized key, and a key zeroized during the call", async 
       noWorkers: await code(openNotes(window.key, [note], { workers: 0 })),
       tooManyWorkers: await code(openNotes(window.key, [note], { workers: 17 })),
       fractionalWorkers: await code(openNotes(window.key, [note], { workers: 1.5 })),
+      // A context postMessage cannot copy to a worker.
+      uncopyable: await code(openNotes(window.key, [{ sealed: note.sealed, context: { ...note.context, f() {} } }])),
       empty: (await openNotes(window.key, [])).length,
     };
     const gone = KeyPair.generate();
@@ -179,6 +181,7 @@ test("bad arguments, a zeroized key, and a key zeroized during the call", async 
     noWorkers: "InvalidArgument",
     tooManyWorkers: "InvalidArgument",
     fractionalWorkers: "InvalidArgument",
+    uncopyable: "InvalidArgument",
     empty: 0,
     zeroized: "KeyZeroized",
     zeroizedDuring: "KeyZeroized",
