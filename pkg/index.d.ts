@@ -18,7 +18,7 @@ export interface OpenNotesItem {
 export interface OpenNotesOptions {
   /**
    * How many workers to start, 1 to 16 (never more than there are notes). Default:
-   * `navigator.hardwareConcurrency`.
+   * `navigator.hardwareConcurrency`, at most 16.
    */
   workers?: number;
 }
