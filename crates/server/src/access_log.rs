@@ -196,7 +196,7 @@ pub async fn patient_page(
 }
 
 /// Lowercase hex, without a `format!` per byte (it is on the path of every access event).
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

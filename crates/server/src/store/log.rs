@@ -6,6 +6,7 @@
 use sqlx::{Row, SqliteConnection};
 
 use super::Store;
+use crate::access_log::hex;
 use crate::error::AppError;
 
 /// A leaf to append: the patient it concerns, its Merkle leaf hash, and the encrypted entry
@@ -52,17 +53,6 @@ pub(crate) async fn append_in(
         return Err(AppError::Internal("access log: not every leaf was appended".into()));
     }
     Ok(())
-}
-
-/// Lowercase hex, without a `format!` per byte (it is on the path of every access event).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
 }
 
 /// Finishes a conditional write: when it changed exactly one row, appends its access-log
