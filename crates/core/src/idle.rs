@@ -190,13 +190,16 @@ impl IdleMachine {
             IdleEvent::Tick { now_ms } | IdleEvent::Visible { now_ms } | IdleEvent::RemoteLogout { now_ms } => now_ms,
             IdleEvent::RemoteActivity { now_ms, .. } => now_ms,
         };
-        if let IdleEvent::RemoteLogout { .. } = event {
-            return Some(self.time_out(TimeoutReason::RemoteLogout));
-        }
         // The deadline is checked before anything can extend it: activity that arrives
-        // after the deadline (a wake from sleep) does not revive the session.
+        // after the deadline (a wake from sleep) does not revive the session. It comes first
+        // for another tab's logout too: tabs that share activity share the deadline, and the
+        // first to reach it tells the others, which by then are past it themselves and time
+        // out for the same reason, not because of that tab.
         if now >= self.deadline_ms {
             return Some(self.time_out(TimeoutReason::Idle));
+        }
+        if let IdleEvent::RemoteLogout { .. } = event {
+            return Some(self.time_out(TimeoutReason::RemoteLogout));
         }
         let activity_at = match event {
             IdleEvent::Activity { at_ms } => Some(at_ms),
@@ -322,6 +325,10 @@ mod tests {
             (RemoteLogout { now_ms: T0 + 14 * MIN }, Some(TimeOut { reason: TimeoutReason::RemoteLogout })),
             (Activity { at_ms: T0 + 14 * MIN }, None),
         ]);
+        // Another tab's logout that arrives after this tab's own deadline: this tab was idle
+        // too (the tabs shared the deadline, and the other reached it first).
+        run(&[(RemoteLogout { now_ms: T0 + 15 * MIN + 20 }, Some(TimeOut { reason: TimeoutReason::Idle }))]);
+        run(&[(RemoteLogout { now_ms: T0 + 15 * MIN - 1 }, Some(TimeOut { reason: TimeoutReason::RemoteLogout }))]);
         // A remote clock running ahead cannot push the deadline past this tab's now + timeout.
         let m = run(&[(RemoteActivity { at_ms: T0 + 600 * MIN, now_ms: T0 + MIN }, None)]);
         assert_eq!(m.deadline_ms(), T0 + 16 * MIN);
