@@ -650,7 +650,12 @@ test("a guest books with the keyboard alone", async () => {
   // Into the frame from the page's own link.
   await page.getByRole("link", { name: "A link before the widget" }).focus();
   await page.keyboard.press("Tab");
+  // The frame is on another site, so in its own process: focus reaches it a moment after
+  // the Tab, and a key pressed before that is lost, as it would be for a person only if
+  // they were faster than the browser. Wait for it, as the eye would.
+  await frame.waitForFunction(() => document.activeElement?.getAttribute("type") === "radio");
   await page.keyboard.press("Space"); // the first service
+  await frame.waitForFunction(() => document.activeElement?.checked === true);
   await tabTo(page, frame, "Continue");
   await page.keyboard.press("Enter");
   await atStep(frame, "Choose a provider");
