@@ -94,6 +94,19 @@ pub fn decode<T: serde::de::DeserializeOwned>(reply: Reply, what: &str) -> Resul
     serde_json::from_value(reply.json).map_err(|e| format!("{what}: {e}"))
 }
 
+/// A patient just signed up: the session cookie, the personal key, and the authenticator
+/// with the time whose code confirmed it (the server accepts each step once per user).
+pub struct SignedUp {
+    /// `name=value` of the session cookie.
+    pub cookie: String,
+    /// The personal key pair.
+    pub keys: KeyPair,
+    /// The enrolled authenticator.
+    pub totp: Totp,
+    /// Unix seconds of the code that confirmed the enrollment.
+    pub confirmed_at: u64,
+}
+
 /// Signs a patient up as the SDK does (the fast test KDF profile client-side; the server
 /// hashes the auth key as always) and confirms TOTP with the code for `now` (the server's
 /// clock, Unix seconds); acknowledges the clinic's notice if it has one. Returns the session
@@ -103,10 +116,28 @@ pub fn decode<T: serde::de::DeserializeOwned>(reply: Reply, what: &str) -> Resul
 /// Any refusal or key error.
 pub async fn sign_up(api: &Api, tenant: &str, email: &str, name: &str, now: u64) -> Result<(String, KeyPair), String> {
     let password = format!("bench password of {email}");
-    let params = KdfParams::generate(KdfProfile::InsecureFastForTests).map_err(|e| e.to_string())?;
+    let done = sign_up_with(api, tenant, email, name, &password, KdfProfile::InsecureFastForTests, now).await?;
+    Ok((done.cookie, done.keys))
+}
+
+/// [`sign_up`] with the password and the client-side KDF profile given (the portal
+/// benchmark's patients sign in through the page, so they get the production profile).
+///
+/// # Errors
+/// Any refusal or key error.
+pub async fn sign_up_with(
+    api: &Api,
+    tenant: &str,
+    email: &str,
+    name: &str,
+    password: &str,
+    profile: KdfProfile,
+    now: u64,
+) -> Result<SignedUp, String> {
+    let params = KdfParams::generate(profile).map_err(|e| e.to_string())?;
     let keys = KeyPair::generate().map_err(|e| e.to_string())?;
     let codes = RecoveryCode::generate(10).map_err(|e| e.to_string())?;
-    let derived = derive_password_keys(&password, &params).map_err(|e| e.to_string())?;
+    let derived = derive_password_keys(password, &params).map_err(|e| e.to_string())?;
     let recovery = codes
         .iter()
         .map(|c| {
@@ -141,7 +172,7 @@ pub async fn sign_up(api: &Api, tenant: &str, email: &str, name: &str, now: u64)
         let ack = json!({ "versionHash": hash, "channel": "portal" });
         api.expect(StatusCode::NO_CONTENT, "POST", "/api/npp/ack", Some(ack), Some(&cookie)).await?;
     }
-    Ok((cookie, keys))
+    Ok(SignedUp { cookie, keys, totp, confirmed_at: now })
 }
 
 /// The clinic's current key, to seal notes to.

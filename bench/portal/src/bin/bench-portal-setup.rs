@@ -10,32 +10,24 @@
 //! Usage: `bench-portal-setup --database sqlite://PATH --master-key-file PATH --out FILE
 //! [--patients N] [--bookings N]`. Writes FILE (JSON: the patients' emails, passwords, TOTP
 //! secrets and the note) for `bench/portal/portal.mjs`, and prints a one-line JSON summary.
-//! `bizing-server` then serves the same database and key. Modelled on bench/server's set-up.
+//! `bizing-server` then serves the same database and key. It shares bench/server's in-process API and sign-up (`bizing-bench-server`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_core::api::{
-    ClinicKeyInfo, CreateBookingRequest, MAX_SLOT_DAYS, NOTE_FIELD, NOTE_SCHEMA_VERSION, NppStatus, RecoverySlot,
-    RegisterRequest, SlotsResponse,
-};
-use bizing_core::{
-    Context, Envelope, KdfParams, KdfProfile, KeyPair, PublicKey, RecoveryCode, SealOptions, Totp, derive_password_keys,
-};
+use bizing_bench_server::{Api, clinic_key, decode, sign_up_with, system_now};
+use bizing_core::api::{CreateBookingRequest, MAX_SLOT_DAYS, NOTE_FIELD, NOTE_SCHEMA_VERSION, SlotsResponse};
+use bizing_core::{Context, Envelope, KdfProfile, KeyPair, PublicKey, SealOptions};
 use bizing_server::clock::SystemClock;
 use bizing_server::demo::{self, DEMO_TENANT};
 use bizing_server::ratelimit::RateLimits;
 use bizing_server::store::Store;
 use bizing_server::vault::MasterKey;
 use bizing_server::{AppState, Config, app};
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
 /// A patient's note of a few sentences (256 bytes), as the widget's note field invites.
 const NOTE: &str = "Follow-up for lower back pain after the fall in March. Ibuprofen 400 mg helps for a few \
@@ -89,57 +81,6 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The app in process, answering like the server over a socket.
-struct Api(Router);
-
-struct Reply {
-    cookie: Option<String>,
-    json: Value,
-}
-
-impl Api {
-    /// One request; fails unless the answer has status `expected`.
-    async fn expect(
-        &self,
-        expected: StatusCode,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        cookie: Option<&str>,
-    ) -> Result<Reply, String> {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(cookie) = cookie {
-            req = req.header(header::COOKIE, cookie);
-        }
-        let body = match body {
-            Some(json) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        let req = req.body(body).map_err(|e| e.to_string())?;
-        let res = self.0.clone().oneshot(req).await.map_err(|e| e.to_string())?;
-        let status = res.status();
-        let cookie = res
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
-        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
-        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        if status != expected {
-            return Err(format!("{method} {path}: {status} (expected {expected}): {json}"));
-        }
-        Ok(Reply { cookie, json })
-    }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(reply: Reply, what: &str) -> Result<T, String> {
-    serde_json::from_value(reply.json).map_err(|e| format!("{what}: {e}"))
-}
-
 /// A patient who can sign in to the portal.
 struct Patient {
     email: String,
@@ -156,52 +97,16 @@ struct Patient {
 async fn sign_up(api: &Api, number: usize) -> Result<Patient, String> {
     let email = format!("bench-patient-{number}@example.test");
     let password = format!("bench password of patient {number}");
-    let params = KdfParams::generate(KdfProfile::Interactive).map_err(|e| e.to_string())?;
-    let keys = KeyPair::generate().map_err(|e| e.to_string())?;
-    let codes = RecoveryCode::generate(10).map_err(|e| e.to_string())?;
-    let derived = derive_password_keys(&password, &params).map_err(|e| e.to_string())?;
-    let recovery = codes
-        .iter()
-        .map(|c| {
-            Ok(RecoverySlot {
-                code_hash: c.hash().to_string(),
-                wrapped_private_key: keys.wrap_with_recovery_code(c).map_err(|e| e.to_string())?.to_string(),
-            })
-        })
-        .collect::<Result<_, String>>()?;
-    let register = RegisterRequest {
-        tenant_id: DEMO_TENANT.into(),
-        email: email.clone(),
-        name: format!("Bench Patient {number}"),
-        kdf_params: params.to_string(),
-        auth_key: derived.auth_key.to_base64url().to_string(),
-        public_key: Base64UrlUnpadded::encode_string(&keys.public_key().to_sec1()),
-        wrapped_private_key: keys.wrap_with_password(&derived.wrap_key).map_err(|e| e.to_string())?.to_string(),
-        recovery,
-        invitation: None,
-    };
-    let body = serde_json::to_value(register).map_err(|e| e.to_string())?;
-    let reply = api.expect(StatusCode::CREATED, "POST", "/api/auth/register", Some(body), None).await?;
-    let cookie = reply.cookie.ok_or("registration set no session cookie")?;
-    let enrolled = api.expect(StatusCode::OK, "POST", "/api/auth/totp/enroll", None, Some(&cookie)).await?;
-    let uri = enrolled.json["uri"].as_str().ok_or("enrollment returned no otpauth URI")?;
-    let totp = Totp::from_uri(uri).map_err(|e| e.to_string())?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs();
-    let code = json!({ "code": totp.code_at(now) });
-    api.expect(StatusCode::NO_CONTENT, "POST", "/api/auth/totp/confirm", Some(code), Some(&cookie)).await?;
-    let status: NppStatus =
-        decode(api.expect(StatusCode::OK, "GET", "/api/npp/status", None, Some(&cookie)).await?, "npp status")?;
-    if let (true, Some(hash)) = (status.needs_acknowledgment, status.current_hash) {
-        let ack = json!({ "versionHash": hash, "channel": "portal" });
-        api.expect(StatusCode::NO_CONTENT, "POST", "/api/npp/ack", Some(ack), Some(&cookie)).await?;
-    }
+    let name = format!("Bench Patient {number}");
+    let now = system_now()?;
+    let done = sign_up_with(api, DEMO_TENANT, &email, &name, &password, KdfProfile::Interactive, now).await?;
     Ok(Patient {
         email,
         password,
-        totp_secret: totp.secret().to_base32().to_string(),
-        totp_confirmed_at: now,
-        cookie,
-        keys,
+        totp_secret: done.totp.secret().to_base32().to_string(),
+        totp_confirmed_at: done.confirmed_at,
+        cookie: done.cookie,
+        keys: done.keys,
     })
 }
 
@@ -245,12 +150,7 @@ async fn run() -> Result<(), String> {
     demo::seed(&state, KdfProfile::InsecureFastForTests).await.map_err(|e| e.to_string())?;
     let api = Api(app(state));
 
-    let path = format!("/api/clinics/{DEMO_TENANT}/clinic-key");
-    let info: ClinicKeyInfo = decode(api.expect(StatusCode::OK, "GET", &path, None, None).await?, "clinic key")?;
-    let sec1 = Base64UrlUnpadded::decode_vec(&info.public_key).map_err(|e| e.to_string())?;
-    let clinic = PublicKey::from_sec1(&sec1)
-        .and_then(|k| k.with_version(info.version))
-        .map_err(|e| format!("clinic key: {e}"))?;
+    let clinic = clinic_key(&api, DEMO_TENANT).await?;
 
     // The shortest service packs the most bookings into the demo provider's week.
     let services =
