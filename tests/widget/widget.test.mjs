@@ -116,6 +116,37 @@ async function events(page, type, count = 1) {
 
 const heading = (frame) => frame.locator("h2#step-title");
 
+/**
+ * Waits until an inline widget frame has taken its content's height. The frame reports its
+ * height and the loader resizes the iframe a message later; until then the frame scrolls,
+ * and a click aimed at an element can land where it was a moment before. Popups, dialogs and
+ * a page's own iframes have a fixed height, so there is nothing to wait for.
+ */
+async function settled(frame) {
+  if (typeof frame.parentFrame !== "function" || !frame.parentFrame()) return; // a popup page
+  const element = await frame.frameElement();
+  for (let i = 0; i < 200; i++) {
+    const [content, box] = await Promise.all([
+      frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height)),
+      element.evaluate((e) => ({
+        height: e.getBoundingClientRect().height,
+        // The loader's frames live in its element's shadow root; a page's own iframe keeps its size.
+        sized: e.getRootNode() instanceof ShadowRoot && e.closest("dialog") === null,
+      })),
+    ]);
+    if (!box.sized || Math.abs(box.height - Math.min(Math.max(content, 120), 10000)) < 1) return;
+    await frame.page().waitForTimeout(50);
+  }
+  throw new Error("the widget frame never took its content's height");
+}
+
+/** Ticks a radio or checkbox that arrives with a load, once the frame has grown around it. */
+async function tick(frame, locator) {
+  await locator.waitFor({ timeout: 30_000 });
+  await settled(frame);
+  await locator.check();
+}
+
 /** Books as a guest through the frame with the mouse; returns nothing (the host hears the id). */
 async function bookAsGuest(frame, { name, email, phone = "", note, provider = /Dana Rivera/ }) {
   await heading(frame).filter({ hasText: "Choose a service" }).waitFor({ timeout: 30_000 });
@@ -125,7 +156,7 @@ async function bookAsGuest(frame, { name, email, phone = "", note, provider = /D
   await frame.getByRole("radio", { name: provider }).check();
   await frame.getByRole("button", { name: "Continue" }).click();
   await heading(frame).filter({ hasText: "Choose a time" }).waitFor();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await tick(frame, frame.getByRole("radio").first());
   await frame.getByRole("button", { name: "Continue" }).click();
   await heading(frame).filter({ hasText: "Your details" }).waitFor();
   await frame.getByLabel("Full name").fill(name);
@@ -136,7 +167,7 @@ async function bookAsGuest(frame, { name, email, phone = "", note, provider = /D
   await frame.getByLabel(/Anything the clinic should know/).fill(note);
   await frame.getByRole("button", { name: "Continue" }).click();
   await heading(frame).filter({ hasText: "Notice of Privacy Practices" }).waitFor();
-  await frame.getByLabel("I have read the Notice of Privacy Practices").check();
+  await tick(frame, frame.getByLabel("I have read the Notice of Privacy Practices"));
   await frame.getByRole("button", { name: "Continue" }).click();
   await heading(frame).filter({ hasText: "Check and book" }).waitFor();
   await frame.getByRole("button", { name: "Book appointment" }).click();
@@ -145,10 +176,10 @@ async function bookAsGuest(frame, { name, email, phone = "", note, provider = /D
 
 /** Through the first three steps with their first choices (anyone for the provider), to the details. */
 async function toDetails(frame) {
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await tick(frame, frame.getByRole("radio").first());
   await frame.getByRole("button", { name: "Continue" }).click();
   await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await tick(frame, frame.getByRole("radio").first());
   await frame.getByRole("button", { name: "Continue" }).click();
   await heading(frame).filter({ hasText: "Your details" }).waitFor();
 }
@@ -174,7 +205,7 @@ test("a guest books with a note in the inline widget; a provider reads that exac
   await frame.getByRole("button", { name: "Continue" }).click();
   await frame.getByRole("radio", { name: /Dana Rivera/ }).check();
   await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await tick(frame, frame.getByRole("radio").first());
   await checkA11y(page, "widget, times");
   await frame.getByRole("button", { name: "Continue" }).click();
   // Details are checked before they are sent.
@@ -195,7 +226,7 @@ test("a guest books with a note in the inline widget; a provider reads that exac
   assert.equal(await frame.getByText(/seems to contain/).count(), 0, "the warning goes with the identifier");
   await frame.getByText("Only the clinic's providers can read it", { exact: false }).waitFor();
   await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByLabel("I have read the Notice of Privacy Practices").check();
+  await tick(frame, frame.getByLabel("I have read the Notice of Privacy Practices"));
   await checkA11y(page, "widget, notice");
   await frame.getByRole("button", { name: "Continue" }).click();
   await frame.getByText(guest.email).waitFor();
@@ -405,7 +436,7 @@ test("a patient signs in through the portal's popup and books with their account
   await frame.getByRole("button", { name: "Continue" }).click();
   await frame.getByRole("radio", { name: /Dana Rivera/ }).check();
   await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByRole("radio").first().check({ timeout: 30_000 });
+  await tick(frame, frame.getByRole("radio").first());
   await frame.getByRole("button", { name: "Continue" }).click();
 
   // The portal opens in a popup on the booking origin, where the session cookie works.
@@ -429,7 +460,7 @@ test("a patient signs in through the portal's popup and books with their account
   await frame.getByLabel(/Anything the clinic should know/).fill(NOTE);
   await frame.getByText("You can read it too, in the patient portal.").waitFor();
   await frame.getByRole("button", { name: "Continue" }).click();
-  await frame.getByLabel("I have read the Notice of Privacy Practices").check();
+  await tick(frame, frame.getByLabel("I have read the Notice of Privacy Practices"));
   await frame.getByRole("button", { name: "Continue" }).click();
   await frame.getByText("You are booking with your account").waitFor();
   await frame.getByRole("button", { name: "Book appointment" }).click();
