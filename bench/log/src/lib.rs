@@ -1,6 +1,7 @@
 //! The bare proofs of `cargo xtask bench --only log`: 10,000 inclusion proofs and one
 //! consistency proof in a compact binary form, and the one function that verifies them all
-//! with `bizing-core`'s RFC 9162 verifiers. The native binary (`bench-log`) and the wasm
+//! with `bizing-core`'s RFC 9162 verifiers (inclusion through `InclusionBatch`, as the
+//! page verifier does). The native binary (`bench-log`) and the wasm
 //! build in Node (`verifyProofs`, driven by `bench/log/log.mjs`) both time [`verify_all`]
 //! on the same bytes, so the two figures differ only by the platform: this is the floor
 //! under any JavaScript API for the proofs, with no strings, objects or hex to read.
@@ -20,7 +21,7 @@
 #![deny(missing_docs)]
 
 use bizing_core::access_log::Hash;
-use bizing_core::access_log::merkle::{verify_consistency, verify_inclusion};
+use bizing_core::access_log::merkle::{InclusionBatch, verify_consistency};
 
 /// The first bytes of the format.
 pub const MAGIC: &[u8; 8] = b"bzproof1";
@@ -140,12 +141,14 @@ pub fn verify_all(bytes: &[u8]) -> Result<usize, Failure> {
     let consistency = r.hashes(consistency_len)?;
     verify_consistency(old_size, size, old_root, root, consistency).map_err(|_| Failure::Consistency)?;
     let count = r.u32()?;
+    // As `AccessLogVerifier` does: shared nodes hashed once.
+    let mut batch = InclusionBatch::new(size, *root);
     for position in 0..count {
         let index = r.u64()?;
         let leaf = r.array::<32>()?;
         let len = usize::from(r.array::<1>()?[0]);
         let proof = r.hashes(len)?;
-        verify_inclusion(leaf, index, size, proof, root).map_err(|_| Failure::Inclusion(position))?;
+        batch.verify(leaf, index, proof).map_err(|_| Failure::Inclusion(position))?;
     }
     if !r.0.is_empty() {
         return Err(Failure::Malformed);

@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 
 use bizing_core::VerifyingKey;
 use bizing_core::access_log::merkle::{
-    self, HASH_LEN, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root, verify_consistency,
-    verify_inclusion,
+    self, HASH_LEN, InclusionBatch, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, root,
+    verify_consistency, verify_inclusion,
 };
 use bizing_core::access_log::{
     AccessEvent, AccessLogError, AccessLogVerifier, Action, Actor, Checkpoint, CheckpointError, CheckpointSigner,
@@ -397,8 +397,106 @@ fn exhaustive_round_trips_up_to_48_leaves() {
     }
 }
 
+/// The batch verifier, once it remembers every node of a tree (so every proof takes its
+/// shortcut), still refuses every tampered leaf, proof hash and index, exactly as the plain
+/// verifier does; and before that, each valid proof in any order succeeds.
+#[test]
+fn inclusion_batch_refuses_what_the_plain_verifier_refuses() {
+    for n in 1..=40_u64 {
+        let leaves = test_leaves(n);
+        let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+        let root = tree.root();
+        let mut batch = InclusionBatch::new(n, root);
+        // Every leaf, in an order that is not the tree's.
+        for m in (0..n).map(|i| (i * 7 + 3) % n) {
+            batch.verify(&leaves[m as usize], m, &tree.inclusion_proof(m, n).unwrap()).unwrap();
+        }
+        for m in 0..n {
+            let (leaf, proof) = (leaves[m as usize], tree.inclusion_proof(m, n).unwrap());
+            batch.verify(&leaf, m, &proof).unwrap();
+            let mut bad = leaf;
+            bad[(m as usize) % HASH_LEN] ^= 1;
+            assert_eq!(batch.verify(&bad, m, &proof), Err(ProofError::RootMismatch), "n={n} m={m} leaf");
+            for i in 0..proof.len() {
+                let mut bad = proof.clone();
+                bad[i][(i * 5) % HASH_LEN] ^= 0x80;
+                assert_eq!(
+                    batch.verify(&leaf, m, &bad),
+                    verify_inclusion(&leaf, m, n, &bad, &root),
+                    "n={n} m={m} hash {i}"
+                );
+                assert!(batch.verify(&leaf, m, &bad).is_err(), "n={n} m={m} hash {i}");
+            }
+            for other in 0..n {
+                if other != m {
+                    assert_eq!(batch.verify(&leaf, other, &proof), verify_inclusion(&leaf, other, n, &proof, &root));
+                    assert!(batch.verify(&leaf, other, &proof).is_err(), "n={n} leaf {m} at {other}");
+                }
+            }
+            assert_eq!(batch.verify(&leaf, n, &proof), Err(ProofError::IndexOutOfRange));
+            if let Some((_, shorter)) = proof.split_last() {
+                assert_eq!(batch.verify(&leaf, m, shorter), Err(ProofError::WrongProofLength));
+            }
+            let longer = [proof.as_slice(), &[root]].concat();
+            assert_eq!(batch.verify(&leaf, m, &longer), Err(ProofError::WrongProofLength));
+        }
+    }
+}
+
+/// A tampered proof hash the batch remembers is refused even when the path's node below it
+/// is remembered too: the rest of a proof must be the remembered siblings, not merely lead
+/// somewhere the batch has been.
+#[test]
+fn inclusion_batch_checks_the_rest_of_a_proof_after_its_shortcut() {
+    let n = 1000;
+    let leaves = test_leaves(n);
+    let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+    let mut batch = InclusionBatch::new(n, tree.root());
+    let proof = tree.inclusion_proof(0, n).unwrap();
+    batch.verify(&leaves[0], 0, &proof).unwrap();
+    // Leaf 1's path meets leaf 0's at their parent; its top hash replaced by leaf 0's top
+    // hash's neighbour is refused, as the plain verifier refuses it.
+    let mut bad = tree.inclusion_proof(1, n).unwrap();
+    let last = bad.len() - 1;
+    bad[last] = bad[last - 1];
+    assert_eq!(batch.verify(&leaves[1], 1, &bad), Err(ProofError::RootMismatch));
+    assert_eq!(verify_inclusion(&leaves[1], 1, n, &bad, &tree.root()), Err(ProofError::RootMismatch));
+    batch.verify(&leaves[1], 1, &tree.inclusion_proof(1, n).unwrap()).unwrap();
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// Any sequence of valid and tampered proofs: the batch answers each exactly as the plain
+    /// verifier does, whatever it remembered from the ones before.
+    #[test]
+    fn inclusion_batch_agrees_with_the_plain_verifier(
+        n in 1..300u64,
+        ops in prop::collection::vec((any::<prop::sample::Index>(), 0..6usize, any::<prop::sample::Index>(), 0..8u8), 1..60),
+    ) {
+        let leaves = test_leaves(n);
+        let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+        let root = tree.root();
+        let mut batch = InclusionBatch::new(n, root);
+        for (index, kind, position, bit) in ops {
+            let m = index.index(n as usize) as u64;
+            let (mut leaf, mut proof, mut at) = (leaves[m as usize], tree.inclusion_proof(m, n).unwrap(), m);
+            match kind {
+                0 | 1 => {}
+                2 => leaf[position.index(HASH_LEN)] ^= 1 << bit,
+                3 if !proof.is_empty() => {
+                    let i = position.index(proof.len() * HASH_LEN);
+                    proof[i / HASH_LEN][i % HASH_LEN] ^= 1 << bit;
+                }
+                4 => at = position.index(n as usize + 1) as u64,
+                _ => {
+                    let i = position.index(proof.len() + 1);
+                    proof.insert(i, leaf);
+                }
+            }
+            prop_assert_eq!(batch.verify(&leaf, at, &proof), verify_inclusion(&leaf, at, n, &proof, &root));
+        }
+    }
 
     #[test]
     fn any_flipped_byte_fails_inclusion(

@@ -56,5 +56,5 @@ pub use event::{
     AccessEvent, Action, Actor, Client, EVENT_ENCODING_VERSION, EventError, MAX_FIELD_LEN, MAX_TOKEN_LEN, Resource,
     ResourceKind, Role, SALT_LEN, Salt,
 };
-pub use merkle::{Hash, MerkleTree, ProofError};
+pub use merkle::{Hash, InclusionBatch, MerkleTree, ProofError};
 pub use verifier::{AccessLogError, AccessLogVerifier, InvalidTreeHead, ProvenEvent, TreeHead};

@@ -8,7 +8,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 
 use super::checkpoint::{Checkpoint, CheckpointError, verify_checkpoint};
 use super::event::{AccessEvent, Salt};
-use super::merkle::{HASH_LEN, Hash, ProofError, empty_root, verify_consistency, verify_inclusion};
+use super::merkle::{HASH_LEN, Hash, InclusionBatch, ProofError, empty_root, verify_consistency};
 use crate::signature::VerifyingKey;
 
 const TREE_HEAD_PREFIX: &str = "bzh1.";
@@ -238,9 +238,12 @@ impl AccessLogVerifier {
         }
         verify_consistency(trusted.size, new.size, &trusted.root, &new.root, consistency_proof)
             .map_err(|_| AccessLogError::Inconsistent)?;
+        // The events' proofs share the nodes near the root: each is hashed once.
+        let mut batch = InclusionBatch::new(new.size, new.root);
         for (index, proven) in events.iter().enumerate() {
             let leaf = proven.event.leaf_hash(&proven.salt).map_err(|_| AccessLogError::MalformedEvent { index })?;
-            verify_inclusion(&leaf, proven.leaf_index, new.size, &proven.inclusion_proof, &new.root)
+            batch
+                .verify(&leaf, proven.leaf_index, &proven.inclusion_proof)
                 .map_err(|_: ProofError| AccessLogError::InclusionFailed { index })?;
         }
         self.trusted = new;
