@@ -9,6 +9,7 @@
 //   BIZING_WEB_ROOT  the built web root (holds portal/)
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -180,9 +181,25 @@ export async function newPage(context) {
   const page = await context.newPage();
   page.errors = [];
   page.consoleText = [];
+  page.requested = [];
   page.on("pageerror", (e) => page.errors.push(e));
   page.on("console", (m) => page.consoleText.push(m.text()));
+  page.on("request", (r) => page.requested.push(r.url()));
   return page;
+}
+
+/** The staff console's chunk, as the build names it (split off the portal's first load). */
+const STAFF_CHUNK = /^staff-console-[0-9a-f]{16}\.wasm$/;
+
+/**
+ * The requests `page` made for the staff console's chunk. Fails if the built portal has no
+ * such chunk, so that a renamed chunk cannot make "never fetched" pass unnoticed.
+ */
+export function staffChunkFetches(page) {
+  const webRoot = process.env.BIZING_WEB_ROOT ?? join(ROOT, "target", "web");
+  const built = readdirSync(join(webRoot, "portal")).filter((name) => STAFF_CHUNK.test(name));
+  assert.equal(built.length, 1, `one staff console chunk in the built portal (${built.join(", ")})`);
+  return page.requested.filter((url) => STAFF_CHUNK.test(new URL(url).pathname.replace(/^\/portal\//, "")));
 }
 
 /** Runs SQL against the server's database with the sqlite3 CLI. */

@@ -5,7 +5,18 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 
-import { bookWithNote, checkA11y, freshCode, launch, newPage, screenshot, sqlite, startServer, totpCode } from "./harness.mjs";
+import {
+  bookWithNote,
+  checkA11y,
+  freshCode,
+  launch,
+  newPage,
+  screenshot,
+  sqlite,
+  staffChunkFetches,
+  startServer,
+  totpCode,
+} from "./harness.mjs";
 
 const NOTE = "Left knee pain since March; ibuprofen helps a little.";
 const NPP_TEXT =
@@ -239,6 +250,8 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.locator(".note-text").filter({ hasText: NOTE }).waitFor({ timeout: 30_000 });
   assert.deepEqual(page.errors, [], "no page errors");
+  // The staff console is a chunk of its own: a patient's whole session never fetches it.
+  assert.deepEqual(staffChunkFetches(page), [], "a patient never downloads the staff console");
   await context.close();
 });
 

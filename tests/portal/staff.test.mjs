@@ -18,6 +18,7 @@ import {
   sdk,
   signInStaff as signInStaffAt,
   sqlite,
+  staffChunkFetches,
   staffCode,
   startServer,
 } from "./harness.mjs";
@@ -119,8 +120,11 @@ test("receptionist: the schedule by day and week with names and check-in; no not
 
   const { context, page } = await openPortal();
   const bodies = recordResponses(page);
+  // The sign-in page (a patient's first load too) has not fetched the staff console's chunk.
+  assert.deepEqual(staffChunkFetches(page), [], "no staff console before a staff sign-in");
   await signInStaff(page, "receptionist");
   assert.equal(await heading(page).textContent(), "Clinic schedule");
+  assert.equal(staffChunkFetches(page).length, 1, "the staff console's chunk, fetched once the receptionist is in");
   await goToDay(page, soon.start);
   const row = page.locator(`li.schedule-row[data-booking="${booking.id}"]`);
   await row.waitFor({ timeout: 30_000 });
@@ -424,4 +428,27 @@ test("admin: invite a provider who joins in the portal, share the clinic key, re
   await row.getByRole("button", { name: "Open note" }).click({ timeout: 30_000 });
   await row.locator(".note-text", { hasText: NOTE }).waitFor({ timeout: 30_000 });
   await provider.context.close();
+});
+
+test("staff console: a chunk that fails to load is an alert on the page, and trying again loads it", async () => {
+  const { context, page } = await openPortal();
+  const chunk = /\/portal\/staff-console-[0-9a-f]{16}\.wasm$/;
+  await page.route(chunk, (route) => route.abort("internetdisconnected"));
+  const account = server.accounts.receptionist;
+  await page.getByLabel("Email").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#signin-code").waitFor({ timeout: 30_000 });
+  await page.locator("#signin-code").fill(await codeFor("receptionist"));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const alert = page.getByRole("alert").filter({ hasText: "This page could not be loaded" });
+  await alert.waitFor({ timeout: 30_000 });
+  await checkA11y(page, "staff console that could not be loaded");
+  // Nothing aborted: the app still runs, and the next attempt fetches the chunk again.
+  await page.unroute(chunk);
+  await alert.getByRole("button", { name: "Try again" }).click();
+  await heading(page).filter({ hasText: "Clinic schedule" }).waitFor({ timeout: 30_000 });
+  assert.equal(staffChunkFetches(page).length, 2, "the failed fetch, then the one that loaded it");
+  assert.deepEqual(page.errors, [], "no page errors");
+  await context.close();
 });

@@ -105,7 +105,8 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
 /// The files a first load of the portal fetches, in the order the browser finds them:
 /// `index.html`, then every existing file that it (as `/portal/NAME`) or a script (as
 /// `./NAME`, relative to the script) names, except what a script loads on demand (a
-/// dynamic `import(...)` and what its top-level statement names, such as the QR module).
+/// dynamic `import(...)` or a `fetch(...)` and what its top-level statement names, such as
+/// the QR module, or the staff console's chunk that the split's link module fetches).
 /// Names are relative to `dir`.
 fn first_load(dir: &Path) -> Result<Vec<String>, Failure> {
     let mut files = vec!["index.html".to_owned()];
@@ -143,12 +144,12 @@ fn first_load(dir: &Path) -> Result<Vec<String>, Failure> {
     Ok(files)
 }
 
-/// `script` without its on-demand loads: from each `import(` to the end of the top-level
-/// statement holding it (the next line that starts in the first column).
+/// `script` without its on-demand loads: from each `import(` or `fetch(` to the end of the
+/// top-level statement holding it (the next line that starts in the first column).
 fn without_dynamic_imports(script: &str) -> String {
     let mut kept = String::with_capacity(script.len());
     let mut rest = script;
-    while let Some(at) = rest.find("import(") {
+    while let Some(at) = ["import(", "fetch("].iter().filter_map(|call| rest.find(call)).min() {
         kept.push_str(&rest[..at]);
         let after = &rest[at..];
         let end = after
@@ -459,19 +460,38 @@ mod tests {
                  .then((m) => m.default(new URL(\"./qr-7.wasm\", import.meta.url))));\n\n\
                  init(new URL('./portal-4.wasm', import.meta.url));",
             ),
-            ("portal-3.js", "import { f } from './snippets/x/inline0.js'; const s = \"./missing.js\";"),
+            (
+                "portal-3.js",
+                "import { f } from './snippets/x/inline0.js'; const s = \"./missing.js\";\n\
+                 import * as import1 from \"./split-8.js\"\n",
+            ),
             ("portal-4.wasm", "\0asm"),
             ("snippets/x/inline0.js", "export function f() { return \"./portal-1.css\"; }"),
             ("unrelated-5.js", ""),
             ("qr-6.js", ""),
             ("qr-7.wasm", "\0asm"),
+            (
+                "split-8.js",
+                "import { initSync } from \"./portal-3.js\";\n\
+                 export const load = wrap(makeLoad(() => {\n    const src = fetch(new URL(\"./staff-9.wasm\", \
+                 import.meta.url));\n    return async (imports) => instantiate(src, imports);\n}\n, []));\n",
+            ),
+            ("staff-9.wasm", "\0asm"),
         ];
         for (name, text) in files {
             std::fs::write(dir.join(name), text).unwrap();
         }
         assert_eq!(
             first_load(&dir).unwrap(),
-            ["index.html", "portal-1.css", "start-2.js", "portal-3.js", "portal-4.wasm", "snippets/x/inline0.js"]
+            [
+                "index.html",
+                "portal-1.css",
+                "start-2.js",
+                "portal-3.js",
+                "portal-4.wasm",
+                "snippets/x/inline0.js",
+                "split-8.js"
+            ]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

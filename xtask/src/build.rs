@@ -147,13 +147,14 @@ pub(crate) fn portal_main(root: &Path) -> ExitCode {
 }
 
 /// Builds the patient portal (`web/portal`) into `<target>/web/portal/` and returns the web
-/// root to pass to `bizing-server --static`: the wasm built size-first, wasm-bindgen's
+/// root to pass to `bizing-server --static`: the wasm built size-first and split at its
+/// split points (see [`split_portal`]: the staff console is a chunk of its own), wasm-bindgen's
 /// `--target web` glue, `wasm-opt -Oz`, then every file a browser caches renamed with a hash
 /// of its content (`portal-<hash>.wasm`, ...), so the server can cache them for a year, and an
 /// `index.html` (revalidated on every load) that names them. No inline script or style: the
 /// server's CSP forbids both. The QR code module (`web/portal-qr`, `qr-<hash>.js` and
 /// `.wasm`) is built the same way; `start.js` loads it only when the portal asks for it, so
-/// it is not part of the first load.
+/// it is not part of the first load, and neither is the staff console's chunk.
 pub(crate) fn portal(root: &Path) -> Result<PathBuf, Failure> {
     portal_sized(root).map(|(web_root, _)| web_root)
 }
@@ -163,23 +164,39 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     setup::wasm_target(root)?;
     setup::wasm_bindgen_cli(root)?;
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
+    let hint =
+        "see the compiler errors above; `cargo check -p bizing-portal --target wasm32-unknown-unknown` is faster";
+    // The splitter needs the linker's relocations. Only the final link is asked for them
+    // (`cargo rustc` passes the flag to this one crate), so every other crate is the same
+    // build as in other `wasm-release` builds, and none is rebuilt.
     Cmd::cargo(root)
-        .args(["build", "-p", "bizing-portal", "--bin", "bizing-portal", "-p", "bizing-portal-qr", "--lib"])
+        .args(["rustc", "-p", "bizing-portal", "--bin", "bizing-portal"])
+        .args(remap_config())
+        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked", "--", "-Clink-args=--emit-relocs"])
+        .hint(hint)
+        .run()?;
+    Cmd::cargo(root)
+        .args(["build", "-p", "bizing-portal-qr", "--lib"])
         .args(remap_config())
         .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
-        .hint("see the compiler errors above; `cargo check -p bizing-portal --target wasm32-unknown-unknown` is faster")
+        .hint(hint)
         .run()?;
     let target = target_dir(root)?;
     let built = target.join(WASM_TARGET).join(PROFILE);
     let web_root = target.join(WEB_DIR);
-    let (app, names) = AppOut::build(
+    let app = AppOut::empty(web_root.join(".portal-bindgen"), web_root.join("portal"))?;
+    let split = split_portal(&built.join("bizing-portal.wasm"), &app.staging.join("split"))?;
+    let [(glue, wasm), (qr_glue, qr_wasm)] = app.bind(
         root,
-        &built,
-        web_root.join(".portal-bindgen"),
-        web_root.join("portal"),
-        &[("bizing-portal.wasm", "portal"), ("bizing_portal_qr.wasm", "qr")],
+        [
+            Module { wasm: split.main.clone(), name: "portal", keep_lld_exports: true },
+            Module { wasm: built.join("bizing_portal_qr.wasm"), name: "qr", keep_lld_exports: false },
+        ],
     )?;
-    let [(glue_name, wasm_name), (qr_glue_name, qr_wasm_name)] = names;
+    let (glue_name, wasm_name, link_name, chunk_names) = app.write_split(root, &split, &glue, &wasm)?;
+    let qr_glue_name = app.write_hashed("qr", "js", &read(&qr_glue)?)?;
+    let qr_wasm_name = app.write_hashed("qr", "wasm", &read(&qr_wasm)?)?;
+    app.copy_snippets()?;
     let out = &app.out;
     let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| app.write_hashed(stem, ext, bytes);
     let sources = root.join(PORTAL_STATIC);
@@ -196,18 +213,72 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
 
     let files = |names: &[&String]| -> Vec<PathBuf> { names.iter().map(|name| out.join(name)).collect() };
     let index_name = "index.html".to_owned();
-    let (raw, gz) = precompress(root, &files(&[&index_name, &css_name, &start_name, &glue_name, &wasm_name]))?;
+    // The glue imports the split's link module, so it is part of the first load; the chunks
+    // it fetches are not.
+    let (raw, gz) =
+        precompress(root, &files(&[&index_name, &css_name, &start_name, &glue_name, &link_name, &wasm_name]))?;
     let (qr_raw, qr_gz) = precompress(root, &files(&[&qr_glue_name, &qr_wasm_name]))?;
+    let (staff_raw, staff_gz) = precompress(root, &files(&chunk_names.iter().collect::<Vec<_>>()))?;
     println!(
         "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {} = {gz} bytes, goal {PORTAL_BUDGET_GZIP}); \
-         QR module on demand {} (gzip {})",
+         staff console at a staff sign-in {} (gzip {} = {staff_gz} bytes); QR module on demand {} (gzip {})",
         out.strip_prefix(root).unwrap_or(out).display(),
         kib(raw),
         kib(gz),
+        kib(staff_raw),
+        kib(staff_gz),
         kib(qr_raw),
         kib(qr_gz)
     );
     Ok((web_root, gz))
+}
+
+/// The module name the portal's split main module imports its chunk loaders from, as the
+/// splitter writes it; the build renames the link module and rewrites the glue's import.
+const SPLIT_LINK_PLACEHOLDER: &str = "./__wasm_split.js";
+/// The module the splitter's link module imports `initSync` from (the main module's glue);
+/// rewritten to the glue's hashed name.
+const SPLIT_MAIN_PLACEHOLDER: &str = "./__wasm_split_main.js";
+
+/// What [`split_portal`] wrote.
+struct Split {
+    /// The main module, for wasm-bindgen.
+    main: PathBuf,
+    /// The chunks, as the splitter named them.
+    chunks: Vec<PathBuf>,
+    /// The link module (JavaScript): the chunk loaders the main module imports.
+    link: PathBuf,
+}
+
+/// Splits the portal's linked wasm (`--emit-relocs`) at its `#[wasm_split]` points
+/// (`web/portal/src/routes/console.rs`) with `wasm_split_cli_support`, as cargo-leptos'
+/// `--split` does: a main module (for wasm-bindgen), one chunk per split module (the staff
+/// console), and a link module that fetches and instantiates a chunk when its first split
+/// function is called. A chunk imports the main module's memory, function table and
+/// globals by their export names and calls the main module's functions through the table.
+fn split_portal(linked: &Path, dir: &Path) -> Result<Split, Failure> {
+    let input = read(linked)?;
+    let main = dir.join("portal_split.wasm");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = dir;
+    options.main_out_path = &main;
+    options.link_name = SPLIT_LINK_PLACEHOLDER;
+    options.main_module = SPLIT_MAIN_PLACEHOLDER;
+    let split = wasm_split_cli_support::transform(options).map_err(|e| {
+        Failure::new(
+            format!("splitting {} failed: {e:#}", linked.display()),
+            "the portal must be linked with `-Clink-args=--emit-relocs` (portal_sized does this); \
+             see web/portal/src/routes/console.rs for the split points",
+        )
+    })?;
+    if split.split_modules.is_empty() {
+        return Err(Failure::new(
+            format!("splitting {} made no chunk", linked.display()),
+            "the staff console's split points (web/portal/src/routes/console.rs) are gone or unused",
+        ));
+    }
+    let link = dir.join(SPLIT_LINK_PLACEHOLDER.trim_start_matches("./"));
+    Ok(Split { main, chunks: split.split_modules, link })
 }
 
 /// The widget's static sources: `frame.html`, `start.js`, `widget.css` templates and the
@@ -339,6 +410,17 @@ struct AppOut {
     out: PathBuf,
 }
 
+/// A wasm module to bind (wasm-bindgen) and optimise (wasm-opt).
+struct Module {
+    /// The wasm file.
+    wasm: PathBuf,
+    /// The glue's and the output files' name.
+    name: &'static str,
+    /// Whether wasm-bindgen keeps the exports the linker made that the glue does not use
+    /// (`__indirect_function_table`): the split chunks import the main module's table.
+    keep_lld_exports: bool,
+}
+
 impl AppOut {
     /// Empties `staging` and `out`, binds and optimises each `(wasm file in built, name)` of
     /// `modules`, and writes their glue and wasm into `out` under hashed names, with
@@ -349,30 +431,98 @@ impl AppOut {
         built: &Path,
         staging: PathBuf,
         out: PathBuf,
-        modules: &[(&str, &str); N],
+        modules: &[(&str, &'static str); N],
     ) -> Result<(Self, [(String, String); N]), Failure> {
+        let app = Self::empty(staging, out)?;
+        let bound = app
+            .bind(root, modules.map(|(file, name)| Module { wasm: built.join(file), name, keep_lld_exports: false }))?;
+        let mut names = Vec::with_capacity(N);
+        for ((_, name), (glue, wasm)) in modules.iter().zip(bound) {
+            let glue_name = app.write_hashed(name, "js", &read(&glue)?)?;
+            names.push((glue_name, app.write_hashed(name, "wasm", &read(&wasm)?)?));
+        }
+        app.copy_snippets()?;
+        let names = names.try_into().map_err(|_| Failure::new("module count", "this is a bug in xtask"))?;
+        Ok((app, names))
+    }
+
+    /// Empties (or makes) `staging` and `out`.
+    fn empty(staging: PathBuf, out: PathBuf) -> Result<Self, Failure> {
         for dir in [&staging, &out] {
             if dir.exists() {
                 std::fs::remove_dir_all(dir).map_err(|e| io_failure("remove", dir, &e))?;
             }
+            std::fs::create_dir_all(dir).map_err(|e| io_failure("create", dir, &e))?;
         }
+        Ok(Self { staging, out })
+    }
+
+    /// Binds and optimises each of `modules` in `staging`; returns their `(glue, wasm)` files.
+    fn bind<const N: usize>(&self, root: &Path, modules: [Module; N]) -> Result<[(PathBuf, PathBuf); N], Failure> {
         let mut bound = Vec::with_capacity(N);
-        for (file, name) in modules {
-            bound.push((*name, bind_and_optimise(root, &built.join(file), &staging, name)?));
+        for module in modules {
+            let (wasm, glue) = bind_and_optimise(root, &module, &self.staging)?;
+            bound.push((glue, wasm));
         }
-        std::fs::create_dir_all(&out).map_err(|e| io_failure("create", &out, &e))?;
-        let app = Self { staging, out };
-        let mut names = Vec::with_capacity(N);
-        for (name, (wasm, glue)) in bound {
-            let glue_name = app.write_hashed(name, "js", &read(&glue)?)?;
-            names.push((glue_name, app.write_hashed(name, "wasm", &read(&wasm)?)?));
-        }
-        let snippets = app.staging.join("snippets");
+        bound.try_into().map_err(|_| Failure::new("module count", "this is a bug in xtask"))
+    }
+
+    /// Copies wasm-bindgen's inline JavaScript snippets, if any, into `out`.
+    fn copy_snippets(&self) -> Result<(), Failure> {
+        let snippets = self.staging.join("snippets");
         if snippets.is_dir() {
-            copy_tree(&snippets, &app.out.join("snippets"))?;
+            copy_tree(&snippets, &self.out.join("snippets"))?;
         }
-        let names = names.try_into().map_err(|_| Failure::new("module count", "this is a bug in xtask"))?;
-        Ok((app, names))
+        Ok(())
+    }
+
+    /// Writes a split app under hashed names: each chunk of `split` (optimised), the main
+    /// module's `wasm` and `glue`, and the link module, with the references between them
+    /// rewritten (the glue imports the link module; the link module imports `initSync` from
+    /// the glue and fetches the chunks relative to itself). Returns the names of the glue,
+    /// the main wasm, the link module and the chunks.
+    ///
+    /// The glue and the link module name each other, so neither name can be a hash of its
+    /// final content. The link module's name is a hash of what determines both (its text
+    /// with the chunks' names, and the glue's text before the rewrite), and the glue's name
+    /// a hash of its final text: a name still changes whenever its file does.
+    fn write_split(
+        &self,
+        root: &Path,
+        split: &Split,
+        glue: &Path,
+        wasm: &Path,
+    ) -> Result<(String, String, String, Vec<String>), Failure> {
+        let mut link = read_text(&split.link)?;
+        let mut chunk_names = Vec::with_capacity(split.chunks.len());
+        for chunk in &split.chunks {
+            let file = chunk.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let stem = file.strip_suffix(".wasm").unwrap_or(&file);
+            let optimised = self.staging.join(format!("{stem}.opt.wasm"));
+            optimise(root, chunk, &optimised)?;
+            let pretty = stem.strip_prefix("split_").unwrap_or(stem).replace('_', "-");
+            let name = self.write_hashed(&pretty, "wasm", &read(&optimised)?)?;
+            link = replace_required(&link, &format!("\"./{file}\""), &format!("\"./{name}\""), &split.link)?;
+            chunk_names.push(name);
+        }
+        let glue_text = read_text(glue)?;
+        let link_name = hashed_name("split", "js", format!("{link}\0{glue_text}").as_bytes());
+        let glue_text = replace_required(
+            &glue_text,
+            &format!("from \"{SPLIT_LINK_PLACEHOLDER}\""),
+            &format!("from \"./{link_name}\""),
+            glue,
+        )?;
+        let glue_name = self.write_hashed("portal", "js", glue_text.as_bytes())?;
+        let link = replace_required(
+            &link,
+            &format!("from \"{SPLIT_MAIN_PLACEHOLDER}\""),
+            &format!("from \"./{glue_name}\""),
+            &split.link,
+        )?;
+        self.write(&link_name, link.as_bytes())?;
+        let wasm_name = self.write_hashed("portal", "wasm", &read(wasm)?)?;
+        Ok((glue_name, wasm_name, link_name, chunk_names))
     }
 
     /// Writes `bytes` as `out/name`.
@@ -394,6 +544,18 @@ impl AppOut {
     }
 }
 
+/// `text` with every `from` replaced by `to`; an error if there is none (the tool that wrote
+/// `file` changed its output).
+fn replace_required(text: &str, from: &str, to: &str, file: &Path) -> Result<String, Failure> {
+    if !text.contains(from) {
+        return Err(Failure::new(
+            format!("{} has no `{from}`: wasm-bindgen's or the splitter's output changed", file.display()),
+            "look at the file and update AppOut::write_split in xtask/src/build.rs",
+        ));
+    }
+    Ok(text.replace(from, to))
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| io_failure("read", path, &e))
 }
@@ -402,27 +564,40 @@ fn read_text(path: &Path) -> Result<String, Failure> {
     std::fs::read_to_string(path).map_err(|e| io_failure("read", path, &e))
 }
 
-/// wasm-bindgen's `--target web` glue for `wasm` (as `<name>.js`, in `staging`), then
-/// `wasm-opt -Oz`; returns the optimised wasm and the glue.
-fn bind_and_optimise(root: &Path, wasm: &Path, staging: &Path, name: &str) -> Result<(PathBuf, PathBuf), Failure> {
+/// wasm-bindgen's `--target web` glue for the module (as `<name>.js`, in `staging`), then
+/// [`optimise`]; returns the optimised wasm and the glue.
+fn bind_and_optimise(root: &Path, module: &Module, staging: &Path) -> Result<(PathBuf, PathBuf), Failure> {
+    let name = module.name;
     Cmd::new(root, "wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--omit-default-module-path", "--out-name", name])
+        .args(module.keep_lld_exports.then_some("--keep-lld-exports"))
         .arg("--out-dir")
         .arg(staging)
-        .arg(wasm)
+        .arg(&module.wasm)
         .hint("run `cargo xtask test --only setup` to install the wasm-bindgen CLI matching Cargo.lock")
         .run()?;
     let optimised = staging.join(format!("{name}_bg.opt.wasm"));
+    optimise(root, &staging.join(format!("{name}_bg.wasm")), &optimised)?;
+    Ok((optimised, staging.join(format!("{name}.js"))))
+}
+
+/// `wasm-opt -Oz` of `wasm` into `out`, without debug information or the producers section.
+///
+/// Safe on a split portal's main module and chunks as well: a chunk reaches the main module
+/// only through its exports (memory, the function table, globals, by name) and the table
+/// slots the splitter assigned, and `-Oz` renames and removes no export, and leaves an
+/// imported or exported table's slots alone (Directize turns no `call_indirect` through
+/// such a table into a direct call, and the element segments stay where they are).
+fn optimise(root: &Path, wasm: &Path, out: &Path) -> Result<(), Failure> {
     Cmd::new(root, &tool(root, "wasm-opt").to_string_lossy())
         .arg("-Oz")
         .args(WASM_FEATURES.iter().copied())
         .args(["--strip-debug", "--strip-producers"])
-        .arg(staging.join(format!("{name}_bg.wasm")))
+        .arg(wasm)
         .arg("-o")
-        .arg(&optimised)
+        .arg(out)
         .hint("if wasm-opt rejects a feature, add its --enable flag to WASM_FEATURES in xtask/src/build.rs")
-        .run()?;
-    Ok((optimised, staging.join(format!("{name}.js"))))
+        .run()
 }
 
 /// `stem-<16 hex digits of FNV-1a 64>.ext`: a cache-busting name (not a security

@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod bookings;
+pub mod console;
 pub mod manage;
 pub mod notice;
 pub mod preferences;
@@ -179,7 +180,7 @@ async fn resume_for_link(state: Portal) {
 
 /// Moves focus to the page's heading after a page change, so screen readers announce it and
 /// keyboard users start at the top of the new page.
-fn focus_heading() {
+pub(crate) fn focus_heading() {
     let focus = Closure::once_into_js(|| {
         if let Some(h1) = web_sys::window()
             .and_then(|w| w.document())
@@ -267,8 +268,9 @@ pub fn App() -> impl IntoView {
                 Route::Bookings => view! { <bookings::Bookings /> }.into_any(),
                 Route::AccessLog => view! { <access_log::AccessLog /> }.into_any(),
                 Route::Preferences => view! { <preferences::PreferencesPage /> }.into_any(),
-                Route::Schedule => view! { <staff::Schedule /> }.into_any(),
-                Route::Admin => view! { <admin::Admin /> }.into_any(),
+                // The staff console is a chunk of its own, loaded by its first page.
+                Route::Schedule => view! { <console::StaffConsole page=console::StaffPage::Schedule /> }.into_any(),
+                Route::Admin => view! { <console::StaffConsole page=console::StaffPage::Admin /> }.into_any(),
                 Route::WidgetLink => view! { <widget_link::WidgetLink /> }.into_any(),
             }}
         </main>
