@@ -256,6 +256,8 @@ struct Split {
 /// console), and a link module that fetches and instantiates a chunk when its first split
 /// function is called. A chunk imports the main module's memory, function table and
 /// globals by their export names and calls the main module's functions through the table.
+/// (wasm-bindgen then warns of an "unknown name subsection with id 3": the label names the
+/// splitter keeps in the main module's name section, which wasm-opt strips. Harmless.)
 fn split_portal(linked: &Path, dir: &Path) -> Result<Split, Failure> {
     let input = read(linked)?;
     let main = dir.join("portal_split.wasm");
@@ -495,13 +497,22 @@ impl AppOut {
     ) -> Result<(String, String, String, Vec<String>), Failure> {
         let mut link = read_text(&split.link)?;
         let mut chunk_names = Vec::with_capacity(split.chunks.len());
+        let main = read(wasm)?;
         for chunk in &split.chunks {
             let file = chunk.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
             let stem = file.strip_suffix(".wasm").unwrap_or(&file);
             let optimised = self.staging.join(format!("{stem}.opt.wasm"));
             optimise(root, chunk, &optimised)?;
+            let chunk_bytes = read(&optimised)?;
+            check_split_link(&main, &chunk_bytes).map_err(|problem| {
+                Failure::new(
+                    format!("the portal's main module no longer fits its chunk {file}: {problem}"),
+                    "something between the split and the output (wasm-bindgen, wasm-opt) removed or changed \
+                     an export the chunk imports; see `optimise` in xtask/src/build.rs",
+                )
+            })?;
             let pretty = stem.strip_prefix("split_").unwrap_or(stem).replace('_', "-");
-            let name = self.write_hashed(&pretty, "wasm", &read(&optimised)?)?;
+            let name = self.write_hashed(&pretty, "wasm", &chunk_bytes)?;
             link = replace_required(&link, &format!("\"./{file}\""), &format!("\"./{name}\""), &split.link)?;
             chunk_names.push(name);
         }
@@ -521,7 +532,7 @@ impl AppOut {
             &split.link,
         )?;
         self.write(&link_name, link.as_bytes())?;
-        let wasm_name = self.write_hashed("portal", "wasm", &read(wasm)?)?;
+        let wasm_name = self.write_hashed("portal", "wasm", &main)?;
         Ok((glue_name, wasm_name, link_name, chunk_names))
     }
 
@@ -542,6 +553,79 @@ impl AppOut {
     fn finish(&self) -> Result<(), Failure> {
         std::fs::remove_dir_all(&self.staging).map_err(|e| io_failure("remove", &self.staging, &e))
     }
+}
+
+/// The module name a chunk imports the main module's exports under (the link module passes
+/// them).
+const SPLIT_SHARED_MODULE: &str = "__wasm_split";
+
+/// Checks that `main` exports everything `chunk` imports from it, of the same kind, and that
+/// an imported table or memory is at least as large as the chunk asks (it fills its own
+/// slots of the table): what instantiating the chunk needs.
+fn check_split_link(main: &[u8], chunk: &[u8]) -> Result<(), String> {
+    use wasmparser::{ExternalKind, Payload, TypeRef};
+    let mut tables = Vec::new();
+    let mut memories = Vec::new();
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(main) {
+        match payload.map_err(|e| e.to_string())? {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    match import.map_err(|e| e.to_string())?.ty {
+                        TypeRef::Table(ty) => tables.push(ty.initial),
+                        TypeRef::Memory(ty) => memories.push(ty.initial),
+                        _ => {}
+                    }
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    tables.push(table.map_err(|e| e.to_string())?.ty.initial);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    memories.push(memory.map_err(|e| e.to_string())?.initial);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export.map_err(|e| e.to_string())?;
+                    exports.push((export.name.to_owned(), export.kind, export.index));
+                }
+            }
+            _ => {}
+        }
+    }
+    let exported = |name: &str| exports.iter().find(|(n, _, _)| n == name).map(|(_, kind, index)| (*kind, *index));
+    for payload in wasmparser::Parser::new(0).parse_all(chunk) {
+        let Payload::ImportSection(reader) = payload.map_err(|e| e.to_string())? else { continue };
+        for import in reader.into_imports() {
+            let import = import.map_err(|e| e.to_string())?;
+            if import.module != SPLIT_SHARED_MODULE {
+                return Err(format!("it imports {}.{}, not from the main module", import.module, import.name));
+            }
+            let found = exported(import.name);
+            let size = |sizes: &[u64], index: u32| sizes.get(index as usize).copied().unwrap_or_default();
+            let fits = match (import.ty, found) {
+                (TypeRef::Table(ty), Some((ExternalKind::Table, index))) => size(&tables, index) >= ty.initial,
+                (TypeRef::Memory(ty), Some((ExternalKind::Memory, index))) => size(&memories, index) >= ty.initial,
+                (TypeRef::Global(_), Some((ExternalKind::Global, _))) => true,
+                (TypeRef::Func(_) | TypeRef::FuncExact(_), Some((ExternalKind::Func | ExternalKind::FuncExact, _))) => {
+                    true
+                }
+                (TypeRef::Tag(_), Some((ExternalKind::Tag, _))) => true,
+                _ => false,
+            };
+            if !fits {
+                return Err(format!(
+                    "it imports `{}` ({:?}), which the main module does not export so",
+                    import.name, import.ty
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `text` with every `from` replaced by `to`; an error if there is none (the tool that wrote
@@ -783,6 +867,53 @@ mod tests {
                  needs its new hash there (and, once released, a new version path)"
             );
         }
+    }
+
+    /// A wasm module of `sections` (`(id, payload)`; payloads under 128 bytes).
+    fn module(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        for (id, payload) in sections {
+            bytes.push(*id);
+            bytes.push(u8::try_from(payload.len()).unwrap());
+            bytes.extend(payload);
+        }
+        bytes
+    }
+
+    /// A name as wasm writes it (under 128 bytes).
+    fn name(text: &str) -> Vec<u8> {
+        let mut bytes = vec![u8::try_from(text.len()).unwrap()];
+        bytes.extend(text.as_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_chunk_links_only_to_what_the_main_module_exports() {
+        const TABLE: u8 = 4;
+        const EXPORT: u8 = 7;
+        const IMPORT: u8 = 2;
+        let table = "__indirect_function_table";
+        // The main module: a funcref table of 8 slots, exported as `table` (or not).
+        let main = |exported: &str| {
+            let mut export = vec![1];
+            export.extend(name(exported));
+            export.extend([0x01, 0]);
+            module(&[(TABLE, vec![1, 0x70, 0x00, 8]), (EXPORT, export)])
+        };
+        // A chunk importing that table with at least `slots` slots.
+        let chunk = |module_name: &str, slots: u8| {
+            let mut import = vec![1];
+            import.extend(name(module_name));
+            import.extend(name(table));
+            import.extend([0x01, 0x70, 0x00, slots]);
+            module(&[(IMPORT, import)])
+        };
+        assert_eq!(check_split_link(&main(table), &chunk(SPLIT_SHARED_MODULE, 8)), Ok(()));
+        // wasm-bindgen without --keep-lld-exports drops the table's export.
+        assert!(check_split_link(&main("other"), &chunk(SPLIT_SHARED_MODULE, 8)).is_err());
+        // A chunk whose slots lie past the end of the main module's table.
+        assert!(check_split_link(&main(table), &chunk(SPLIT_SHARED_MODULE, 9)).is_err());
+        assert!(check_split_link(&main(table), &chunk("env", 8)).is_err());
     }
 
     #[test]
