@@ -193,3 +193,70 @@ pub async fn clinic_key(api: &Api, tenant: &str) -> Result<PublicKey, String> {
 pub fn system_now() -> Result<u64, String> {
     Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?.as_secs())
 }
+
+/// The command line of a set-up binary: `--name value` pairs, each name one the binary knows.
+#[derive(Debug)]
+pub struct Flags {
+    values: std::collections::BTreeMap<String, String>,
+    usage: &'static str,
+}
+
+impl Flags {
+    /// Reads `args` (without the program name) as pairs of one of `known` and a value;
+    /// `usage` is the message for a missing or bad flag.
+    ///
+    /// # Errors
+    /// An unknown flag or one without a value.
+    pub fn parse(args: impl IntoIterator<Item = String>, known: &[&str], usage: &'static str) -> Result<Self, String> {
+        let mut values = std::collections::BTreeMap::new();
+        let mut it = args.into_iter();
+        while let Some(name) = it.next() {
+            if !known.contains(&name.as_str()) {
+                return Err(format!("unknown argument {name}\n{usage}"));
+            }
+            let value = it.next().ok_or_else(|| format!("{name} needs a value\n{usage}"))?;
+            values.insert(name, value);
+        }
+        Ok(Self { values, usage })
+    }
+
+    /// The value of a flag that must be given.
+    ///
+    /// # Errors
+    /// If it was not.
+    pub fn required(&self, name: &str) -> Result<String, String> {
+        self.values.get(name).cloned().ok_or_else(|| format!("{name} is required\n{}", self.usage))
+    }
+
+    /// A count, or `default` when the flag was not given.
+    ///
+    /// # Errors
+    /// If the value is not a non-negative integer.
+    pub fn count(&self, name: &str, default: usize) -> Result<usize, String> {
+        self.values.get(name).map_or(Ok(default), |v| v.parse().map_err(|e| format!("{name}: {e}\n{}", self.usage)))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: failing loudly is the point")]
+mod tests {
+    use super::Flags;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn flags_read_known_pairs_and_refuse_the_rest() {
+        let known = ["--database", "--slots"];
+        let flags = Flags::parse(args(&["--database", "sqlite://x", "--slots", "7"]), &known, "usage").unwrap();
+        assert_eq!(flags.required("--database").unwrap(), "sqlite://x");
+        assert_eq!(flags.count("--slots", 1).unwrap(), 7);
+        let flags = Flags::parse(args(&["--database", "d"]), &known, "usage").unwrap();
+        assert_eq!(flags.count("--slots", 40).unwrap(), 40);
+        assert!(Flags::parse(args(&["--slots", "x"]), &known, "usage").unwrap().count("--slots", 1).is_err());
+        assert!(Flags::parse(args(&["--slots", "1"]), &known, "usage").unwrap().required("--database").is_err());
+        assert!(Flags::parse(args(&["--other", "1"]), &known, "usage").is_err());
+        assert!(Flags::parse(args(&["--database"]), &known, "usage").is_err());
+    }
+}

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_bench_server::{Api, clinic_key, decode, sign_up_with, system_now};
+use bizing_bench_server::{Api, Flags, clinic_key, decode, sign_up_with, system_now};
 use bizing_core::api::{CreateBookingRequest, MAX_SLOT_DAYS, NOTE_FIELD, NOTE_SCHEMA_VERSION, SlotsResponse};
 use bizing_core::{Context, Envelope, KdfProfile, KeyPair, PublicKey, SealOptions};
 use bizing_server::clock::SystemClock;
@@ -43,31 +43,17 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        database: String::new(),
-        master_key_file: PathBuf::new(),
-        out: PathBuf::new(),
-        patients: 5,
-        bookings: 200,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--database" => args.database = value("--database")?,
-            "--master-key-file" => args.master_key_file = PathBuf::from(value("--master-key-file")?),
-            "--out" => args.out = PathBuf::from(value("--out")?),
-            "--patients" => args.patients = value("--patients")?.parse().map_err(|e| format!("--patients: {e}"))?,
-            "--bookings" => args.bookings = value("--bookings")?.parse().map_err(|e| format!("--bookings: {e}"))?,
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if args.database.is_empty() || args.master_key_file.as_os_str().is_empty() || args.out.as_os_str().is_empty() {
-        return Err("usage: bench-portal-setup --database URL --master-key-file PATH --out FILE \
-                    [--patients N] [--bookings N]"
-            .into());
-    }
-    Ok(args)
+    const USAGE: &str =
+        "usage: bench-portal-setup --database URL --master-key-file PATH --out FILE [--patients N] [--bookings N]";
+    let known = ["--database", "--master-key-file", "--out", "--patients", "--bookings"];
+    let flags = Flags::parse(std::env::args().skip(1), &known, USAGE)?;
+    Ok(Args {
+        database: flags.required("--database")?,
+        master_key_file: flags.required("--master-key-file")?.into(),
+        out: flags.required("--out")?.into(),
+        patients: flags.count("--patients", 5)?,
+        bookings: flags.count("--bookings", 200)?,
+    })
 }
 
 #[tokio::main]

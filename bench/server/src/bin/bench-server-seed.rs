@@ -24,7 +24,7 @@ use std::time::Instant;
 
 use axum::http::StatusCode;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use bizing_bench_server::{Api, clinic_key, sign_up};
+use bizing_bench_server::{Api, Flags, clinic_key, sign_up};
 use bizing_core::api::{CreateBookingRequest, NOTE_FIELD, NOTE_SCHEMA_VERSION};
 use bizing_core::{Context, Envelope, KdfParams, KdfProfile, KeyPair, PublicKey, SealOptions, derive_password_keys};
 use bizing_server::clock::{Clock, TestClock};
@@ -109,32 +109,17 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        database: String::new(),
-        master_key_file: std::path::PathBuf::new(),
-        bookings: 100_000,
-        patients: 3_000,
-        providers: 24,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        let number = |name: &str, v: String| v.parse::<usize>().map_err(|e| format!("{name}: {e}"));
-        match arg.as_str() {
-            "--database" => args.database = value("--database")?,
-            "--master-key-file" => args.master_key_file = value("--master-key-file")?.into(),
-            "--bookings" => args.bookings = number("--bookings", value("--bookings")?)?,
-            "--patients" => args.patients = number("--patients", value("--patients")?)?.max(1),
-            "--providers" => args.providers = number("--providers", value("--providers")?)?,
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if args.database.is_empty() || args.master_key_file.as_os_str().is_empty() {
-        return Err("usage: bench-server-seed --database URL --master-key-file PATH [--bookings N] \
-                    [--patients N] [--providers N]"
-            .into());
-    }
-    Ok(args)
+    const USAGE: &str = "usage: bench-server-seed --database URL --master-key-file PATH [--bookings N] \
+                         [--patients N] [--providers N]";
+    let known = ["--database", "--master-key-file", "--bookings", "--patients", "--providers"];
+    let flags = Flags::parse(std::env::args().skip(1), &known, USAGE)?;
+    Ok(Args {
+        database: flags.required("--database")?,
+        master_key_file: flags.required("--master-key-file")?.into(),
+        bookings: flags.count("--bookings", 100_000)?,
+        patients: flags.count("--patients", 3_000)?.max(1),
+        providers: flags.count("--providers", 24)?,
+    })
 }
 
 #[tokio::main]

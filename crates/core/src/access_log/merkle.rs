@@ -253,6 +253,9 @@ pub struct InclusionBatch {
     /// Genuine nodes by `(level, index at that level)`. A BTreeMap: the positions come from
     /// the server, and a tree keeps their cost logarithmic whatever they are.
     known: BTreeMap<(u32, u64), Hash>,
+    /// The nodes and siblings of the proof being verified, kept until it succeeds (reused
+    /// from proof to proof).
+    met: Vec<((u32, u64), Hash)>,
 }
 
 /// One step up a proof's path (RFC 9162 §2.1.3.2, step 4), on positions only: from the node
@@ -293,7 +296,7 @@ impl InclusionBatch {
     /// A batch for the tree of `size` leaves with root `root`.
     #[must_use]
     pub fn new(size: u64, root: Hash) -> Self {
-        Self { size, root, known: BTreeMap::new() }
+        Self { size, root, known: BTreeMap::new(), met: Vec::new() }
     }
 
     /// Verifies that `leaf_hash` is the leaf at `index`, as [`verify_inclusion`] does against
@@ -310,10 +313,26 @@ impl InclusionBatch {
         if proof.len() != inclusion_proof_len(index, self.size) {
             return Err(ProofError::WrongProofLength);
         }
-        // Nodes and siblings met on the way up, remembered once the proof is verified. A
-        // proof of the right length has at most 64 steps, two entries each.
-        let mut met = [((0_u32, 0_u64), [0_u8; HASH_LEN]); 128];
-        let mut len = 0;
+        // Nodes and siblings met on the way up, remembered once the proof is verified.
+        let mut met = core::mem::take(&mut self.met);
+        met.clear();
+        let result = self.climb(leaf_hash, index, proof, &mut met);
+        if result.is_ok() {
+            self.known.extend(met.iter().copied());
+        }
+        self.met = met;
+        result
+    }
+
+    /// [`Self::verify`] after its checks of the index and the proof's length, recording in
+    /// `met` what the proof's path went through.
+    fn climb(
+        &self,
+        leaf_hash: &Hash,
+        index: u64,
+        proof: &[Hash],
+        met: &mut Vec<((u32, u64), Hash)>,
+    ) -> Result<(), ProofError> {
         let (mut level, mut f_n, mut s_n) = (0_u32, index, self.size - 1);
         let mut r = *leaf_hash;
         for (i, p) in proof.iter().enumerate() {
@@ -322,10 +341,7 @@ impl InclusionBatch {
                     return Err(ProofError::RootMismatch);
                 }
                 return match self.known_above(level, f_n, s_n, &proof[i..]) {
-                    Some(true) => {
-                        self.known.extend(met[..len].iter().copied());
-                        Ok(())
-                    }
+                    Some(true) => Ok(()),
                     Some(false) => Err(ProofError::RootMismatch),
                     // Not expected (a remembered node comes with the siblings above it), but
                     // the answer is then the plain verification's.
@@ -333,11 +349,8 @@ impl InclusionBatch {
                 };
             }
             let step = Step::from(level, f_n, s_n).ok_or(ProofError::WrongProofLength)?;
-            if let Some(slots) = met.get_mut(len..len + 2) {
-                slots[0] = ((level, f_n), r);
-                slots[1] = (step.sibling, *p);
-                len += 2;
-            }
+            met.push(((level, f_n), r));
+            met.push((step.sibling, *p));
             r = if step.sibling_is_left { node_hash(p, &r) } else { node_hash(&r, p) };
             (level, f_n, s_n) = step.next;
         }
@@ -347,7 +360,6 @@ impl InclusionBatch {
         if r != self.root {
             return Err(ProofError::RootMismatch);
         }
-        self.known.extend(met[..len].iter().copied());
         Ok(())
     }
 
