@@ -188,18 +188,27 @@ export async function newPage(context) {
   return page;
 }
 
-/** The staff console's chunk, as the build names it (split off the portal's first load). */
-const STAFF_CHUNK = /^staff-console-[0-9a-f]{16}\.wasm$/;
+/** A wasm file of the built portal under a hashed name: `<stem>-<16 hex digits>.wasm`. */
+const HASHED_WASM = /^([a-z0-9-]+?)-[0-9a-f]{16}\.wasm$/;
 
 /**
- * The requests `page` made for the staff console's chunk. Fails if the built portal has no
- * such chunk, so that a renamed chunk cannot make "never fetched" pass unnoticed.
+ * The requests `page` made for the portal's chunk `stem` (`staff-console`, `access-log`,
+ * `preferences`: the pages split off the first load), or for any chunk when `stem` is
+ * omitted (every hashed wasm but the main module's and the QR module's). Fails if the built
+ * portal has no chunk `stem`, so that a renamed chunk cannot make "never fetched" pass
+ * unnoticed.
  */
-export function staffChunkFetches(page) {
+export function chunkFetches(page, stem) {
   const webRoot = process.env.BIZING_WEB_ROOT ?? join(ROOT, "target", "web");
-  const built = readdirSync(join(webRoot, "portal")).filter((name) => STAFF_CHUNK.test(name));
-  assert.equal(built.length, 1, `one staff console chunk in the built portal (${built.join(", ")})`);
-  return page.requested.filter((url) => STAFF_CHUNK.test(new URL(url).pathname.replace(/^\/portal\//, "")));
+  const stems = readdirSync(join(webRoot, "portal")).map((name) => HASHED_WASM.exec(name)?.[1]);
+  if (stem !== undefined) {
+    assert.equal(stems.filter((s) => s === stem).length, 1, `one ${stem} chunk in the built portal`);
+  }
+  return page.requested.filter((url) => {
+    const { pathname } = new URL(url);
+    const found = pathname.startsWith("/portal/") && HASHED_WASM.exec(pathname.slice("/portal/".length))?.[1];
+    return found && (stem === undefined ? found !== "portal" && found !== "qr" : found === stem);
+  });
 }
 
 /** Runs SQL against the server's database with the sqlite3 CLI. */

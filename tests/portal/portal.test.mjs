@@ -13,7 +13,7 @@ import {
   newPage,
   screenshot,
   sqlite,
-  staffChunkFetches,
+  chunkFetches,
   startServer,
   totpCode,
 } from "./harness.mjs";
@@ -195,8 +195,11 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   // A booking made through the API (the package in Node, signed in with a recovery code),
   // its note sealed to the clinic and to the patient: the page opens it.
   const { booking } = await bookWithNote(server.url, { email, password, recoveryCode: codes[0] }, NOTE);
+  // Signing up and the bookings page came with the first load: no chunk fetched so far.
+  assert.deepEqual(chunkFetches(page), [], "no chunk before a page split off the first load");
   await page.getByRole("link", { name: "Who accessed my records" }).click();
   await page.locator("[data-verdict]").waitFor({ timeout: 30_000 });
+  assert.equal(chunkFetches(page, "access-log").length, 1, "the access log's chunk, fetched with its page");
   await page.getByRole("link", { name: "My bookings" }).click();
   await page.locator(".note-text").filter({ hasText: NOTE }).waitFor({ timeout: 30_000 });
   const card = page.locator(".booking").filter({ hasText: NOTE });
@@ -216,6 +219,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await verdict.waitFor({ timeout: 30_000 });
   assert.equal(await verdict.getAttribute("data-verdict"), "verified", await verdict.textContent());
   await page.locator(".access-events li").filter({ hasText: "your booking note" }).first().waitFor();
+  assert.equal(chunkFetches(page, "access-log").length, 1, "a chunk is fetched once per page load");
   await checkA11y(page, "access log");
   const stored = await page.evaluate(() => ({
     local: Object.fromEntries(Object.entries(localStorage)),
@@ -251,7 +255,7 @@ test("patient journey: register with MFA, acknowledge the notice, read a decrypt
   await page.locator(".note-text").filter({ hasText: NOTE }).waitFor({ timeout: 30_000 });
   assert.deepEqual(page.errors, [], "no page errors");
   // The staff console is a chunk of its own: a patient's whole session never fetches it.
-  assert.deepEqual(staffChunkFetches(page), [], "a patient never downloads the staff console");
+  assert.deepEqual(chunkFetches(page, "staff-console"), [], "a patient never downloads the staff console");
   await context.close();
 });
 

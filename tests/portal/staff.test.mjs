@@ -18,7 +18,7 @@ import {
   sdk,
   signInStaff as signInStaffAt,
   sqlite,
-  staffChunkFetches,
+  chunkFetches,
   staffCode,
   startServer,
 } from "./harness.mjs";
@@ -121,10 +121,10 @@ test("receptionist: the schedule by day and week with names and check-in; no not
   const { context, page } = await openPortal();
   const bodies = recordResponses(page);
   // The sign-in page (a patient's first load too) has not fetched the staff console's chunk.
-  assert.deepEqual(staffChunkFetches(page), [], "no staff console before a staff sign-in");
+  assert.deepEqual(chunkFetches(page, "staff-console"), [], "no staff console before a staff sign-in");
   await signInStaff(page, "receptionist");
   assert.equal(await heading(page).textContent(), "Clinic schedule");
-  assert.equal(staffChunkFetches(page).length, 1, "the staff console's chunk, fetched once the receptionist is in");
+  assert.equal(chunkFetches(page, "staff-console").length, 1, "the staff console's chunk, fetched once the receptionist is in");
   await goToDay(page, soon.start);
   const row = page.locator(`li.schedule-row[data-booking="${booking.id}"]`);
   await row.waitFor({ timeout: 30_000 });
@@ -448,7 +448,7 @@ test("staff console: a chunk that fails to load is an alert on the page, and try
   await page.unroute(chunk);
   await alert.getByRole("button", { name: "Try again" }).click();
   await heading(page).filter({ hasText: "Clinic schedule" }).waitFor({ timeout: 30_000 });
-  assert.equal(staffChunkFetches(page).length, 2, "the failed fetch, then the one that loaded it");
+  assert.equal(chunkFetches(page, "staff-console").length, 2, "the failed fetch, then the one that loaded it");
   assert.deepEqual(page.errors, [], "no page errors");
   await context.close();
 });

@@ -218,15 +218,19 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     let (raw, gz) =
         precompress(root, &files(&[&index_name, &css_name, &start_name, &glue_name, &link_name, &wasm_name]))?;
     let (qr_raw, qr_gz) = precompress(root, &files(&[&qr_glue_name, &qr_wasm_name]))?;
-    let (staff_raw, staff_gz) = precompress(root, &files(&chunk_names.iter().collect::<Vec<_>>()))?;
+    // Each chunk is fetched on its own, when a page that needs it is first shown.
+    let mut chunks = Vec::with_capacity(chunk_names.len());
+    for name in &chunk_names {
+        let (_, chunk_gz) = precompress(root, &files(&[name]))?;
+        chunks.push(format!("{name} gzip {}", kib(chunk_gz)));
+    }
     println!(
         "     {}: first load (index.html, CSS, JS, wasm) {} (gzip {} = {gz} bytes, goal {PORTAL_BUDGET_GZIP}); \
-         staff console at a staff sign-in {} (gzip {} = {staff_gz} bytes); QR module on demand {} (gzip {})",
+         chunks on demand: {}; QR module on demand {} (gzip {})",
         out.strip_prefix(root).unwrap_or(out).display(),
         kib(raw),
         kib(gz),
-        kib(staff_raw),
-        kib(staff_gz),
+        chunks.join(", "),
         kib(qr_raw),
         kib(qr_gz)
     );
@@ -251,9 +255,10 @@ struct Split {
 }
 
 /// Splits the portal's linked wasm (`--emit-relocs`) at its `#[wasm_split]` points
-/// (`web/portal/src/routes/console.rs`) with `wasm_split_cli_support`, as cargo-leptos'
+/// (`web/portal/src/routes/lazy.rs`) with `wasm_split_cli_support`, as cargo-leptos'
 /// `--split` does: a main module (for wasm-bindgen), one chunk per split module (the staff
-/// console), and a link module that fetches and instantiates a chunk when its first split
+/// console, the access log, the preferences) and per group of split modules that share
+/// code none of the others use, and a link module that fetches and instantiates a chunk when its first split
 /// function is called. A chunk imports the main module's memory, function table and
 /// globals by their export names and calls the main module's functions through the table.
 /// (wasm-bindgen then warns of an "unknown name subsection with id 3": the label names the
@@ -270,7 +275,7 @@ fn split_portal(linked: &Path, dir: &Path) -> Result<Split, Failure> {
         Failure::new(
             format!("splitting {} failed: {e:#}", linked.display()),
             "the portal must be linked with `-Clink-args=--emit-relocs` (portal_sized does this); \
-             see web/portal/src/routes/console.rs for the split points",
+             see web/portal/src/routes/lazy.rs for the split points",
         )
     })?;
     if split.split_modules.is_empty() {

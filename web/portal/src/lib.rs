@@ -1,5 +1,5 @@
 #![doc = include_str!("../README.md")]
-// Denied, not forbidden: `routes::console` allows the code its split points generate.
+// Denied, not forbidden: `routes::lazy` allows the code its split points generate.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -5,7 +5,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod bookings;
-pub mod console;
+pub mod lazy;
 pub mod manage;
 pub mod notice;
 pub mod preferences;
@@ -266,11 +266,11 @@ pub fn App() -> impl IntoView {
                 Route::Notice => view! { <notice::Notice /> }.into_any(),
                 Route::Join => view! { <register::Register staff=true /> }.into_any(),
                 Route::Bookings => view! { <bookings::Bookings /> }.into_any(),
-                Route::AccessLog => view! { <access_log::AccessLog /> }.into_any(),
-                Route::Preferences => view! { <preferences::PreferencesPage /> }.into_any(),
-                // The staff console is a chunk of its own, loaded by its first page.
-                Route::Schedule => view! { <console::StaffConsole page=console::StaffPage::Schedule /> }.into_any(),
-                Route::Admin => view! { <console::StaffConsole page=console::StaffPage::Admin /> }.into_any(),
+                // Chunks of their own, loaded with their first page (see `lazy`).
+                Route::AccessLog => view! { <lazy::Lazy page=lazy::LazyPage::AccessLog /> }.into_any(),
+                Route::Preferences => view! { <lazy::Lazy page=lazy::LazyPage::Preferences /> }.into_any(),
+                Route::Schedule => view! { <lazy::Lazy page=lazy::LazyPage::Schedule /> }.into_any(),
+                Route::Admin => view! { <lazy::Lazy page=lazy::LazyPage::Admin /> }.into_any(),
                 Route::WidgetLink => view! { <widget_link::WidgetLink /> }.into_any(),
             }}
         </main>
