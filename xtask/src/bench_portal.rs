@@ -106,7 +106,7 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
 /// `index.html`, then every existing file that it (as `/portal/NAME`) or a script (as
 /// `./NAME`, relative to the script) names, except what a script loads on demand (a
 /// dynamic `import(...)` or a `fetch(...)` and what its top-level statement names, such as
-/// the QR module, or the staff console's chunk that the split's link module fetches).
+/// the QR module, or the chunks of the split-off pages that the split's link module fetches).
 /// Names are relative to `dir`.
 fn first_load(dir: &Path) -> Result<Vec<String>, Failure> {
     let mut files = vec!["index.html".to_owned()];

@@ -148,13 +148,13 @@ pub(crate) fn portal_main(root: &Path) -> ExitCode {
 
 /// Builds the patient portal (`web/portal`) into `<target>/web/portal/` and returns the web
 /// root to pass to `bizing-server --static`: the wasm built size-first and split at its
-/// split points (see [`split_portal`]: the staff console is a chunk of its own), wasm-bindgen's
+/// split points (see [`split_portal`]: pages not needed at sign-in are chunks), wasm-bindgen's
 /// `--target web` glue, `wasm-opt -Oz`, then every file a browser caches renamed with a hash
 /// of its content (`portal-<hash>.wasm`, ...), so the server can cache them for a year, and an
 /// `index.html` (revalidated on every load) that names them. No inline script or style: the
 /// server's CSP forbids both. The QR code module (`web/portal-qr`, `qr-<hash>.js` and
 /// `.wasm`) is built the same way; `start.js` loads it only when the portal asks for it, so
-/// it is not part of the first load, and neither is the staff console's chunk.
+/// it is not part of the first load, and neither are the chunks.
 pub(crate) fn portal(root: &Path) -> Result<PathBuf, Failure> {
     portal_sized(root).map(|(web_root, _)| web_root)
 }
@@ -257,9 +257,9 @@ struct Split {
 /// Splits the portal's linked wasm (`--emit-relocs`) at its `#[wasm_split]` points
 /// (`web/portal/src/routes/lazy.rs`) with `wasm_split_cli_support`, as cargo-leptos'
 /// `--split` does: a main module (for wasm-bindgen), one chunk per split module (the staff
-/// console, the access log, the preferences) and per group of split modules that share
-/// code none of the others use, and a link module that fetches and instantiates a chunk when its first split
-/// function is called. A chunk imports the main module's memory, function table and
+/// console, the access log, the preferences) and per group of split modules that share code
+/// the main module does not use, and a link module that fetches and instantiates a split
+/// module's chunks when its first split function is called. A chunk imports the main module's memory, function table and
 /// globals by their export names and calls the main module's functions through the table.
 /// (wasm-bindgen then warns of an "unknown name subsection with id 3": the label names the
 /// splitter keeps in the main module's name section, which wasm-opt strips. Harmless.)
@@ -281,7 +281,7 @@ fn split_portal(linked: &Path, dir: &Path) -> Result<Split, Failure> {
     if split.split_modules.is_empty() {
         return Err(Failure::new(
             format!("splitting {} made no chunk", linked.display()),
-            "the staff console's split points (web/portal/src/routes/console.rs) are gone or unused",
+            "the split points (web/portal/src/routes/lazy.rs) are gone or unused",
         ));
     }
     let link = dir.join(SPLIT_LINK_PLACEHOLDER.trim_start_matches("./"));
