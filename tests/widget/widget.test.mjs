@@ -740,3 +740,48 @@ test("after the idle timeout the form is emptied", async () => {
   assert.deepEqual(page.errors, []);
   await context.close();
 });
+
+/** The later steps' chunk (split off the frame's first load), as the build names it. */
+const LATER_STEPS = /\/widget\/v1\/later-steps-[0-9a-f]{16}\.wasm$/;
+
+test("the later steps are a chunk of their own: not in the first load, fetched at the time step", async () => {
+  const { context, page, requested } = await openHost("inline.html");
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  await heading(frame).filter({ hasText: "Choose a service" }).waitFor({ timeout: 30_000 });
+  await frame.getByRole("radio").first().check();
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Choose a provider" }).waitFor();
+  const fetched = () => requested.filter((url) => LATER_STEPS.test(new URL(url).pathname));
+  assert.deepEqual(fetched(), [], "a visitor who only looks at services and providers never fetches it");
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await heading(frame).filter({ hasText: "Choose a time" }).waitFor();
+  // Fetched in the background while the visitor chooses a time, once.
+  for (let i = 0; i < 100 && fetched().length === 0; i++) await page.waitForTimeout(100);
+  assert.equal(fetched().length, 1, "the chunk is fetched at the time step");
+  await tick(frame, frame.getByRole("radio").first());
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await atStep(frame, "Your details");
+  assert.equal(fetched().length, 1, "and only once");
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});
+
+test("a later step whose chunk cannot be fetched says so, and trying again loads it", async () => {
+  const { context, page } = await openHost("inline.html");
+  await context.route(LATER_STEPS, (route) => route.abort("internetdisconnected"));
+  await events(page, "ready");
+  const frame = await widgetFrame(page);
+  await heading(frame).filter({ hasText: "Choose a service" }).waitFor({ timeout: 30_000 });
+  await toDetails(frame); // the step's heading, over an alert instead of its form
+  const alert = frame.getByRole("alert").filter({ hasText: "This step could not be loaded" });
+  await alert.waitFor({ timeout: 30_000 });
+  await checkA11y(page, "widget, a step that could not be loaded");
+  // Nothing aborted: the widget still runs, and the next attempt fetches the chunk again.
+  await context.unroute(LATER_STEPS);
+  await alert.getByRole("button", { name: "Try again" }).click();
+  await frame.getByLabel("Full name").waitFor({ timeout: 30_000 });
+  assert.deepEqual(page.errors, []);
+  await context.close();
+});

@@ -54,6 +54,7 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
     let loader = sizes(std::slice::from_ref(&built.loader))?;
     let first_load = sizes(&built.first_load)?;
     let seal_module = sizes(&built.seal_module)?;
+    let later_steps = sizes(&built.later_steps)?;
 
     let [server_bin] = release_executables(root, &["bizing-server"], ["bizing-server"])?;
     let scratch = Scratch(out.join("widget"));
@@ -99,10 +100,16 @@ pub(crate) fn run(root: &Path, out: &Path) -> Result<Value, Failure> {
     Ok(json!({
         "loader": { "sizes": loader, "goal_gzip_bytes": LOADER_BUDGET_GZIP, "built_gzip": built.loader_gz, "integrity": built.loader_sri },
         "first_load": {
-            "what": "frame.html and the files it names (stylesheet, start script, wasm-bindgen glue, wasm)",
+            "what": "frame.html and the files it names (stylesheet, start script, wasm-bindgen glue, the split's link \
+                     module, wasm)",
             "sizes": first_load,
             "goal_gzip_bytes": WIDGET_BUDGET_GZIP,
             "built_gzip": built.first_load_gz,
+        },
+        "later_steps": {
+            "what": "the chunk of the steps after the time (web/widget/src/later.rs), fetched in the background at \
+                     the time step, not in the first load",
+            "sizes": later_steps,
         },
         "seal_module": {
             "what": "the sealing module (web/widget-seal: glue and wasm), fetched at the note step, not in the first load",
@@ -149,14 +156,18 @@ pub(crate) fn print(report: &Value) {
             n(&f["brotli"])
         );
     }
-    let seal = &report["seal_module"]["sizes"]["total"];
-    println!(
-        "{:<28} {:>9} {:>9} {:>9}   (at the note step, not in the first load)",
-        "sealing module",
-        n(&seal["raw"]),
-        n(&seal["gzip"]),
-        n(&seal["brotli"])
-    );
+    for (what, key, when) in [
+        ("later steps (chunk)", "later_steps", "at the time step"),
+        ("sealing module", "seal_module", "at the note step"),
+    ] {
+        let total = &report[key]["sizes"]["total"];
+        println!(
+            "{what:<28} {:>9} {:>9} {:>9}   ({when}, not in the first load)",
+            n(&total["raw"]),
+            n(&total["gzip"]),
+            n(&total["brotli"])
+        );
+    }
     let ready = &report["ready"];
     println!(
         "Widget insertion to `ready`: median {:.0} ms (min {:.0}, max {:.0}) over {} cold loads",

@@ -148,7 +148,7 @@ pub(crate) fn portal_main(root: &Path) -> ExitCode {
 
 /// Builds the patient portal (`web/portal`) into `<target>/web/portal/` and returns the web
 /// root to pass to `bizing-server --static`: the wasm built size-first and split at its
-/// split points (see [`split_portal`]: pages not needed at sign-in are chunks), wasm-bindgen's
+/// split points (see [`split`]: pages not needed at sign-in are chunks), wasm-bindgen's
 /// `--target web` glue, `wasm-opt -Oz`, then every file a browser caches renamed with a hash
 /// of its content (`portal-<hash>.wasm`, ...), so the server can cache them for a year, and an
 /// `index.html` (revalidated on every load) that names them. No inline script or style: the
@@ -164,28 +164,12 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     setup::wasm_target(root)?;
     setup::wasm_bindgen_cli(root)?;
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
-    let hint =
-        "see the compiler errors above; `cargo check -p bizing-portal --target wasm32-unknown-unknown` is faster";
-    // The splitter needs the linker's relocations. Only the final link is asked for them
-    // (`cargo rustc` passes the flag to this one crate), so every other crate is the same
-    // build as in other `wasm-release` builds, and none is rebuilt.
-    Cmd::cargo(root)
-        .args(["rustc", "-p", "bizing-portal", "--bin", "bizing-portal"])
-        .args(remap_config())
-        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked", "--", "-Clink-args=--emit-relocs"])
-        .hint(hint)
-        .run()?;
-    Cmd::cargo(root)
-        .args(["build", "-p", "bizing-portal-qr", "--lib"])
-        .args(remap_config())
-        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
-        .hint(hint)
-        .run()?;
+    link_for_split(root, "bizing-portal", "bizing-portal-qr")?;
     let target = target_dir(root)?;
     let built = target.join(WASM_TARGET).join(PROFILE);
     let web_root = target.join(WEB_DIR);
     let app = AppOut::empty(web_root.join(".portal-bindgen"), web_root.join("portal"))?;
-    let split = split_portal(&built.join("bizing-portal.wasm"), &app.staging.join("split"))?;
+    let split = split(&built.join("bizing-portal.wasm"), &app.staging.join("split"), PORTAL_SPLIT_POINTS)?;
     let [(glue, wasm), (qr_glue, qr_wasm)] = app.bind(
         root,
         [
@@ -193,7 +177,7 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
             Module { wasm: built.join("bizing_portal_qr.wasm"), name: "qr", keep_lld_exports: false },
         ],
     )?;
-    let (glue_name, wasm_name, link_name, chunk_names) = app.write_split(root, &split, &glue, &wasm)?;
+    let (glue_name, wasm_name, link_name, chunk_names) = app.write_split(root, "portal", &split, &glue, &wasm)?;
     let qr_glue_name = app.write_hashed("qr", "js", &read(&qr_glue)?)?;
     let qr_wasm_name = app.write_hashed("qr", "wasm", &read(&qr_wasm)?)?;
     app.copy_snippets()?;
@@ -244,7 +228,32 @@ const SPLIT_LINK_PLACEHOLDER: &str = "./__wasm_split.js";
 /// rewritten to the glue's hashed name.
 const SPLIT_MAIN_PLACEHOLDER: &str = "./__wasm_split_main.js";
 
-/// What [`split_portal`] wrote.
+/// Builds `app` (a binary crate, linked with the relocations [`split`] needs) and `module`
+/// (a library crate built alongside: the portal's QR module, the widget's sealing module) for
+/// the web, size-first. Only the app's final link is asked for relocations (`cargo rustc`
+/// passes the flag to that one crate), so every other crate is the same build as in other
+/// `wasm-release` builds, and none is rebuilt.
+fn link_for_split(root: &Path, app: &str, module: &str) -> Result<(), Failure> {
+    let hint = format!("see the compiler errors above; `cargo check -p {app} --target {WASM_TARGET}` is faster");
+    Cmd::cargo(root)
+        .args(["rustc", "-p", app, "--bin", app])
+        .args(remap_config())
+        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked", "--", "-Clink-args=--emit-relocs"])
+        .hint(hint.clone())
+        .run()?;
+    Cmd::cargo(root)
+        .args(["build", "-p", module, "--lib"])
+        .args(remap_config())
+        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
+        .hint(hint)
+        .run()
+}
+
+/// Where the portal's and the widget's split points are (the chunks' sources).
+const PORTAL_SPLIT_POINTS: &str = "web/portal/src/routes/lazy.rs";
+const WIDGET_SPLIT_POINTS: &str = "web/widget/src/later.rs";
+
+/// What [`split`] wrote.
 struct Split {
     /// The main module, for wasm-bindgen.
     main: PathBuf,
@@ -254,18 +263,21 @@ struct Split {
     link: PathBuf,
 }
 
-/// Splits the portal's linked wasm (`--emit-relocs`) at its `#[wasm_split]` points
-/// (`web/portal/src/routes/lazy.rs`) with `wasm_split_cli_support`, as cargo-leptos'
-/// `--split` does: a main module (for wasm-bindgen), one chunk per split module (the staff
-/// console, the access log, the preferences) and per group of split modules that share code
-/// the main module does not use, and a link module that fetches and instantiates a split
-/// module's chunks when its first split function is called. A chunk imports the main module's memory, function table and
-/// globals by their export names and calls the main module's functions through the table.
-/// (wasm-bindgen then warns of an "unknown name subsection with id 3": the label names the
-/// splitter keeps in the main module's name section, which wasm-opt strips. Harmless.)
-fn split_portal(linked: &Path, dir: &Path) -> Result<Split, Failure> {
+/// Splits an app's linked wasm (`--emit-relocs`) at its `#[wasm_split]` points (in the file
+/// `points`: the portal's `web/portal/src/routes/lazy.rs`, the widget's
+/// `web/widget/src/later.rs`) with `wasm_split_cli_support`, as cargo-leptos' `--split` does:
+/// a main module (for wasm-bindgen), one chunk per split module (the portal's staff console,
+/// access log and preferences; the widget's later steps) and per group of split modules that
+/// share code the main module does not use, and a link module that fetches and instantiates a
+/// split module's chunks when its first split function is called. A chunk imports the main
+/// module's memory, function table and globals by their export names and calls the main
+/// module's functions through the table. (wasm-bindgen then warns of an "unknown name
+/// subsection with id 3": the label names the splitter keeps in the main module's name
+/// section, which wasm-opt strips. Harmless.)
+fn split(linked: &Path, dir: &Path, points: &str) -> Result<Split, Failure> {
     let input = read(linked)?;
-    let main = dir.join("portal_split.wasm");
+    let stem = linked.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let main = dir.join(format!("{stem}_split.wasm"));
     let mut options = wasm_split_cli_support::Options::new(&input);
     options.output_dir = dir;
     options.main_out_path = &main;
@@ -274,14 +286,16 @@ fn split_portal(linked: &Path, dir: &Path) -> Result<Split, Failure> {
     let split = wasm_split_cli_support::transform(options).map_err(|e| {
         Failure::new(
             format!("splitting {} failed: {e:#}", linked.display()),
-            "the portal must be linked with `-Clink-args=--emit-relocs` (portal_sized does this); \
-             see web/portal/src/routes/lazy.rs for the split points",
+            format!(
+                "an app that is split must be linked with `-Clink-args=--emit-relocs` (see link_for_split); \
+                 {points} has the split points"
+            ),
         )
     })?;
     if split.split_modules.is_empty() {
         return Err(Failure::new(
             format!("splitting {} made no chunk", linked.display()),
-            "the split points (web/portal/src/routes/lazy.rs) are gone or unused",
+            format!("the split points ({points}) are gone or unused"),
         ));
     }
     let link = dir.join(SPLIT_LINK_PLACEHOLDER.trim_start_matches("./"));
@@ -313,6 +327,8 @@ pub(crate) struct WidgetBuild {
     pub(crate) loader: PathBuf,
     /// The files of the frame's first load, in the order the browser finds them.
     pub(crate) first_load: Vec<PathBuf>,
+    /// The later steps' chunks, fetched at the time step.
+    pub(crate) later_steps: Vec<PathBuf>,
     /// The sealing module's glue and wasm, loaded at the note step.
     pub(crate) seal_module: Vec<PathBuf>,
 }
@@ -342,23 +358,23 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
     setup::wasm_target(root)?;
     setup::wasm_bindgen_cli(root)?;
     setup::npm_dir(root, setup::JS_TOOLS_DIR)?;
-    Cmd::cargo(root)
-        .args(["build", "-p", "bizing-widget", "--bin", "bizing-widget", "-p", "bizing-widget-seal", "--lib"])
-        .args(remap_config())
-        .args(["--target", WASM_TARGET, "--profile", PROFILE, "--locked"])
-        .hint("see the compiler errors above; `cargo check -p bizing-widget --target wasm32-unknown-unknown` is faster")
-        .run()?;
+    link_for_split(root, "bizing-widget", "bizing-widget-seal")?;
     let target = target_dir(root)?;
     let built = target.join(WASM_TARGET).join(PROFILE);
     let web_root = target.join(WEB_DIR);
-    let (app, names) = AppOut::build(
+    let app = AppOut::empty(web_root.join(".widget-bindgen"), web_root.join("widget").join(WIDGET_VERSION_DIR))?;
+    let split = split(&built.join("bizing-widget.wasm"), &app.staging.join("split"), WIDGET_SPLIT_POINTS)?;
+    let [(glue, wasm), (seal_glue, seal_wasm)] = app.bind(
         root,
-        &built,
-        web_root.join(".widget-bindgen"),
-        web_root.join("widget").join(WIDGET_VERSION_DIR),
-        &[("bizing-widget.wasm", "widget"), ("bizing_widget_seal.wasm", "seal")],
+        [
+            Module { wasm: split.main.clone(), name: "widget", keep_lld_exports: true },
+            Module { wasm: built.join("bizing_widget_seal.wasm"), name: "seal", keep_lld_exports: false },
+        ],
     )?;
-    let [(glue_name, wasm_name), (seal_glue_name, seal_wasm_name)] = names;
+    let (glue_name, wasm_name, link_name, chunk_names) = app.write_split(root, "widget", &split, &glue, &wasm)?;
+    let seal_glue_name = app.write_hashed("seal", "js", &read(&seal_glue)?)?;
+    let seal_wasm_name = app.write_hashed("seal", "wasm", &read(&seal_wasm)?)?;
+    app.copy_snippets()?;
     let out = &app.out;
     let write = |name: &str, bytes: &[u8]| app.write(name, bytes);
     let write_hashed = |stem: &str, ext: &str, bytes: &[u8]| app.write_hashed(stem, ext, bytes);
@@ -378,18 +394,25 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
 
     let loader_sri = sri(&loader);
     let (loader_raw, loader_gz) = precompress(root, &[out.join("loader.js")])?;
-    let first = ["frame.html", &css_name, &start_name, &glue_name, &wasm_name].map(|name| out.join(name));
+    // The glue imports the split's link module, so it is part of the first load; the chunk
+    // of the later steps it fetches is not.
+    let first = ["frame.html", &css_name, &start_name, &glue_name, &link_name, &wasm_name].map(|name| out.join(name));
     let (raw, first_load_gz) = precompress(root, &first)?;
     let on_demand = [&seal_glue_name, &seal_wasm_name].map(|name| out.join(name));
     let (seal_raw, seal_gz) = precompress(root, &on_demand)?;
+    let chunks: Vec<PathBuf> = chunk_names.iter().map(|name| out.join(name)).collect();
+    let (chunks_raw, chunks_gz) = precompress(root, &chunks)?;
     println!(
         "     {}: loader {} (gzip {} = {loader_gz} bytes, goal {LOADER_BUDGET_GZIP}); first load of the frame {} \
-         (gzip {} = {first_load_gz} bytes, goal {WIDGET_BUDGET_GZIP}); sealing module at the note step {} (gzip {})",
+         (gzip {} = {first_load_gz} bytes, goal {WIDGET_BUDGET_GZIP}); later steps, fetched at the time step {} \
+         (gzip {}); sealing module at the note step {} (gzip {})",
         out.strip_prefix(root).unwrap_or(out).display(),
         kib(loader_raw),
         kib(loader_gz),
         kib(raw),
         kib(first_load_gz),
+        kib(chunks_raw),
+        kib(chunks_gz),
         kib(seal_raw),
         kib(seal_gz),
     );
@@ -400,6 +423,7 @@ pub(crate) fn widget(root: &Path) -> Result<WidgetBuild, Failure> {
         loader_sri,
         loader: out.join("loader.js"),
         first_load: first.to_vec(),
+        later_steps: chunks,
         seal_module: on_demand.to_vec(),
     })
 }
@@ -429,30 +453,6 @@ struct Module {
 }
 
 impl AppOut {
-    /// Empties `staging` and `out`, binds and optimises each `(wasm file in built, name)` of
-    /// `modules`, and writes their glue and wasm into `out` under hashed names, with
-    /// wasm-bindgen's inline JavaScript snippets (which the glue imports by path). Returns the
-    /// `(glue, wasm)` names, in the order of `modules`.
-    fn build<const N: usize>(
-        root: &Path,
-        built: &Path,
-        staging: PathBuf,
-        out: PathBuf,
-        modules: &[(&str, &'static str); N],
-    ) -> Result<(Self, [(String, String); N]), Failure> {
-        let app = Self::empty(staging, out)?;
-        let bound = app
-            .bind(root, modules.map(|(file, name)| Module { wasm: built.join(file), name, keep_lld_exports: false }))?;
-        let mut names = Vec::with_capacity(N);
-        for ((_, name), (glue, wasm)) in modules.iter().zip(bound) {
-            let glue_name = app.write_hashed(name, "js", &read(&glue)?)?;
-            names.push((glue_name, app.write_hashed(name, "wasm", &read(&wasm)?)?));
-        }
-        app.copy_snippets()?;
-        let names = names.try_into().map_err(|_| Failure::new("module count", "this is a bug in xtask"))?;
-        Ok((app, names))
-    }
-
     /// Empties (or makes) `staging` and `out`.
     fn empty(staging: PathBuf, out: PathBuf) -> Result<Self, Failure> {
         for dir in [&staging, &out] {
@@ -496,6 +496,7 @@ impl AppOut {
     fn write_split(
         &self,
         root: &Path,
+        name: &str,
         split: &Split,
         glue: &Path,
         wasm: &Path,
@@ -511,15 +512,15 @@ impl AppOut {
             let chunk_bytes = read(&optimised)?;
             check_split_link(&main, &chunk_bytes).map_err(|problem| {
                 Failure::new(
-                    format!("the portal's main module no longer fits its chunk {file}: {problem}"),
+                    format!("the {name} app's main module no longer fits its chunk {file}: {problem}"),
                     "something between the split and the output (wasm-bindgen, wasm-opt) removed or changed \
                      an export the chunk imports; see `optimise` in xtask/src/build.rs",
                 )
             })?;
             let pretty = stem.strip_prefix("split_").unwrap_or(stem).replace('_', "-");
-            let name = self.write_hashed(&pretty, "wasm", &chunk_bytes)?;
-            link = replace_required(&link, &format!("\"./{file}\""), &format!("\"./{name}\""), &split.link)?;
-            chunk_names.push(name);
+            let chunk_name = self.write_hashed(&pretty, "wasm", &chunk_bytes)?;
+            link = replace_required(&link, &format!("\"./{file}\""), &format!("\"./{chunk_name}\""), &split.link)?;
+            chunk_names.push(chunk_name);
         }
         let glue_text = read_text(glue)?;
         let link_name = hashed_name("split", "js", format!("{link}\0{glue_text}").as_bytes());
@@ -529,7 +530,7 @@ impl AppOut {
             &format!("from \"./{link_name}\""),
             glue,
         )?;
-        let glue_name = self.write_hashed("portal", "js", glue_text.as_bytes())?;
+        let glue_name = self.write_hashed(name, "js", glue_text.as_bytes())?;
         let link = replace_required(
             &link,
             &format!("from \"{SPLIT_MAIN_PLACEHOLDER}\""),
@@ -537,7 +538,7 @@ impl AppOut {
             &split.link,
         )?;
         self.write(&link_name, link.as_bytes())?;
-        let wasm_name = self.write_hashed("portal", "wasm", &main)?;
+        let wasm_name = self.write_hashed(name, "wasm", &main)?;
         Ok((glue_name, wasm_name, link_name, chunk_names))
     }
 

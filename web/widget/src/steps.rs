@@ -264,6 +264,8 @@ fn by_day(slots: Vec<Slot>) -> Vec<(String, Vec<Slot>)> {
 #[component]
 pub fn ChooseTime() -> impl IntoView {
     let flow = expect_context::<Flow>();
+    // The steps after this one are a chunk of their own: fetch it while the visitor chooses.
+    crate::later::prefetch();
     let slots = RwSignal::new(None::<Vec<Slot>>);
     let zone = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
