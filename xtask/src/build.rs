@@ -221,7 +221,7 @@ pub(crate) fn portal_sized(root: &Path) -> Result<(PathBuf, u64), Failure> {
     Ok((web_root, gz))
 }
 
-/// The module name the portal's split main module imports its chunk loaders from, as the
+/// The module name a split app's main module imports its chunk loaders from, as the
 /// splitter writes it; the build renames the link module and rewrites the glue's import.
 const SPLIT_LINK_PLACEHOLDER: &str = "./__wasm_split.js";
 /// The module the splitter's link module imports `initSync` from (the main module's glue);
@@ -483,7 +483,7 @@ impl AppOut {
         Ok(())
     }
 
-    /// Writes a split app under hashed names: each chunk of `split` (optimised), the main
+    /// Writes the split app `name` under hashed names: each chunk of `split` (optimised), the main
     /// module's `wasm` and `glue`, and the link module, with the references between them
     /// rewritten (the glue imports the link module; the link module imports `initSync` from
     /// the glue and fetches the chunks relative to itself). Returns the names of the glue,
@@ -673,7 +673,7 @@ fn bind_and_optimise(root: &Path, module: &Module, staging: &Path) -> Result<(Pa
 
 /// `wasm-opt -Oz` of `wasm` into `out`, without debug information or the producers section.
 ///
-/// Safe on a split portal's main module and chunks as well: a chunk reaches the main module
+/// Safe on a split app's main module and chunks as well: a chunk reaches the main module
 /// only through its exports (memory, the function table, globals, by name) and the table
 /// slots the splitter assigned, and `-Oz` renames and removes no export, and leaves an
 /// imported or exported table's slots alone (Directize turns no `call_indirect` through
