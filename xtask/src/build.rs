@@ -483,11 +483,11 @@ impl AppOut {
         Ok(())
     }
 
-    /// Writes the split app `name` under hashed names: each chunk of `split` (optimised), the main
-    /// module's `wasm` and `glue`, and the link module, with the references between them
-    /// rewritten (the glue imports the link module; the link module imports `initSync` from
-    /// the glue and fetches the chunks relative to itself). Returns the names of the glue,
-    /// the main wasm, the link module and the chunks.
+    /// Writes the split app `name` under hashed names: each chunk of `split` (optimised),
+    /// the main module's `wasm` and `glue`, and the link module, with the references between
+    /// them rewritten (the glue imports the link module; the link module imports `initSync`
+    /// from the glue and fetches the chunks relative to itself). Returns the names of the
+    /// glue, the main wasm, the link module and the chunks.
     ///
     /// The glue and the link module name each other, so neither name can be a hash of its
     /// final content. The link module's name is a hash of what determines both (its text
