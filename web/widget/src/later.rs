@@ -90,7 +90,7 @@ pub fn Later(
         Some(Ok(render)) => {
             // The step replaces the placeholder's heading: if that had the focus (the step
             // just changed), the step's own heading takes it, as on any change of step.
-            if placeholder_focused() {
+            if bizing_web_ui::focus::placeholder_has_focus("step-title") {
                 crate::focus_heading();
             }
             render(step)
@@ -119,12 +119,4 @@ fn placeholder(step: Step, body: impl IntoView + 'static) -> impl IntoView {
             {body}
         </div>
     }
-}
-
-/// Whether the placeholder's heading has the focus.
-fn placeholder_focused() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-        .is_some_and(|e| e.id() == "step-title" && e.has_attribute("data-placeholder"))
 }

@@ -125,7 +125,7 @@ pub fn Lazy(
         Some(Ok(render)) => {
             // The page replaces the placeholder's heading: if that had the focus (the page
             // just changed), its own heading takes it, as on any other change of page.
-            if placeholder_focused() {
+            if bizing_web_ui::focus::placeholder_has_focus("page-title") {
                 super::focus_heading();
             }
             render()
@@ -152,12 +152,4 @@ fn placeholder(title: &'static str, body: impl IntoView + 'static) -> impl IntoV
             {body}
         </section>
     }
-}
-
-/// Whether the placeholder's heading has the focus.
-fn placeholder_focused() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.active_element())
-        .is_some_and(|e| e.id() == "page-title" && e.has_attribute("data-placeholder"))
 }
