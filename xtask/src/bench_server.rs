@@ -24,7 +24,7 @@ const THREADS: u32 = 2;
 const SECONDS: u32 = 5;
 const ROUNDS: usize = 3;
 /// Free slots prepared for the creation runs: more than this machine books in all rounds.
-const SLOTS: u32 = 60_000;
+const SLOTS: u32 = 200_000;
 /// Bookings of the patient whose list is fetched.
 const LISTED: u32 = 20;
 /// Bookings already in the large state's database.

@@ -136,17 +136,28 @@ async fn run() -> Result<(), String> {
 
     // One sealed note the creation run sends with every booking (the server cannot tell).
     let note = seal_note("BenchT0N0000000000000A", &clinic, &creator_keys)?;
-    let mut lua = String::from("-- Written by bench-server-setup; loaded by bench/wrk/*.lua.\nreturn {\n");
+    // Lua allows at most 65,536 constants in one function, so the slots come in parts, each
+    // a function of its own.
+    let mut lua = String::from(
+        "-- Written by bench-server-setup; loaded by bench/wrk/*.lua.\n\
+         local slots = {}\n\
+         local function add(part)\n  for i = 1, #part do slots[#slots + 1] = part[i] end\nend\n",
+    );
+    let wanted: Vec<_> = slots.iter().take(args.slots).collect();
+    for part in wanted.chunks(20_000) {
+        lua.push_str("add((function() return {\n");
+        for (start, provider) in part {
+            lua.push_str(&format!("  {{ {}, {} }},\n", lua_string(start), lua_string(provider)));
+        }
+        lua.push_str("} end)())\n");
+    }
+    lua.push_str("return {\n");
     lua.push_str(&format!("  creator_cookie = {},\n", lua_string(&creator)));
     lua.push_str(&format!("  lister_cookie = {},\n", lua_string(&lister)));
     lua.push_str(&format!("  service = {},\n", lua_string(&service)));
     lua.push_str(&format!("  note = {},\n", lua_string(&note)));
     lua.push_str(&format!("  listed = {},\n", args.listed));
-    lua.push_str("  slots = {\n");
-    for (start, provider) in slots.iter().take(args.slots) {
-        lua.push_str(&format!("    {{ {}, {} }},\n", lua_string(start), lua_string(provider)));
-    }
-    lua.push_str("  },\n}\n");
+    lua.push_str("  slots = slots,\n}\n");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let file = args.out.join("bench-data.lua");
     std::fs::write(&file, lua).map_err(|e| format!("{}: {e}", file.display()))?;
