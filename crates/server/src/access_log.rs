@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::AppError;
 use crate::session::Authenticated;
-use crate::store::NewLeaf;
+use crate::store::{NewLeaf, TenantRow};
 use crate::vault::TenantKeys;
 
 /// The log's origin (and signing key name) for a clinic.
@@ -117,8 +117,19 @@ pub async fn record(state: &AppState, tenant_id: &str, events: &[AccessEvent]) -
         return Ok(());
     }
     let tenant = state.store.tenant(tenant_id).await?.ok_or(AppError::NotFound)?;
+    record_for(state, &tenant, events).await
+}
+
+/// [`record`] for a tenant already read.
+///
+/// # Errors
+/// As [`record`].
+pub async fn record_for(state: &AppState, tenant: &TenantRow, events: &[AccessEvent]) -> Result<(), AppError> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
-    state.store.append_leaves(tenant_id, &prepare(&keys, events)?).await
+    state.store.append_leaves(&tenant.id, &prepare(&keys, events)?).await
 }
 
 /// `GET /api/clinics/{tenant}/log-key`: the key clients pin to verify checkpoints.

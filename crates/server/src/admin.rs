@@ -50,8 +50,8 @@ use crate::vault::TenantKeys;
 const MAX_NAME_CHARS: usize = 200;
 
 /// The signed-in caller, if a current admin of their clinic; 403 otherwise.
-async fn admin(state: &AppState, s: &AnySession) -> Result<UserRow, AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+fn admin(s: &AnySession) -> Result<UserRow, AppError> {
+    let user = s.user.clone();
     if user.role != "admin" || user.disabled_at.is_some() {
         return Err(AppError::Forbidden);
     }
@@ -83,7 +83,7 @@ pub async fn create_invitation(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<CreateInvitation>,
 ) -> Result<(StatusCode, Json<InvitationCreated>), AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     require_step_up(&state, &s)?;
     let email = crate::auth::checked_email(&req.email)?;
     let provider_name = match req.provider_name {
@@ -124,7 +124,7 @@ pub async fn invitations(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<InvitationsResponse>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let keys = tenant_keys(&state, &admin.tenant_id).await?;
     let invitations = state
         .store
@@ -145,7 +145,7 @@ pub async fn revoke_invitation(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     if !state.store.revoke_invitation(&admin.tenant_id, &id, &admin.id, state.clock.now()).await? {
         return Err(AppError::NotFound);
     }
@@ -218,7 +218,7 @@ pub async fn staff(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<StaffListResponse>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     Ok(Json(StaffListResponse { staff: staff_accounts(&state, &admin.tenant_id).await? }))
 }
 
@@ -235,7 +235,7 @@ pub async fn change_role(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<ChangeRole>,
 ) -> Result<Json<RoleChanged>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     require_step_up(&state, &s)?;
     let rotate_clinic_key =
         state.store.change_role(&admin.tenant_id, &id, req.role.as_str(), &admin.id, state.clock.now()).await?;
@@ -258,7 +258,7 @@ pub async fn remove_staff(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<StaffRemoved>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     require_step_up(&state, &s)?;
     let rotate_clinic_key = state.store.remove_staff(&admin.tenant_id, &id, &admin.id, state.clock.now()).await?;
     Ok(Json(StaffRemoved { user_id: id, rotate_clinic_key }))
@@ -301,7 +301,7 @@ pub async fn clinic(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<ClinicSettings>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let row = state.store.clinic_settings(&admin.tenant_id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(wire_settings(row)))
 }
@@ -316,7 +316,7 @@ pub async fn update_clinic(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<ClinicSettings>,
 ) -> Result<Json<ClinicSettings>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let name = clean_name("name", &req.name)?;
     let time_zone = checked_time_zone(&req.time_zone)?;
     let allowed_origins = checked_origins(&req.allowed_origins)?;
@@ -452,7 +452,7 @@ pub async fn services(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<AdminServicesResponse>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let services = state.store.all_services(&admin.tenant_id).await?.into_iter().map(wire_service).collect();
     Ok(Json(AdminServicesResponse { services }))
 }
@@ -466,7 +466,7 @@ pub async fn create_service(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<CreateService>,
 ) -> Result<(StatusCode, Json<AdminService>), AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let row = ServiceRow {
         id: crate::auth::new_id()?,
         tenant_id: admin.tenant_id.clone(),
@@ -491,7 +491,7 @@ pub async fn update_service(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<UpdateService>,
 ) -> Result<Json<AdminService>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let row = ServiceRow {
         id,
         tenant_id: admin.tenant_id.clone(),
@@ -512,7 +512,7 @@ pub async fn deactivate_service(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<AdminService>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let row = state.store.service(&admin.tenant_id, &id).await?.ok_or(AppError::NotFound)?;
     write_existing_service(&state, &admin, ServiceRow { active: false, ..row }).await
 }
@@ -558,7 +558,7 @@ pub async fn providers(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<AdminProvidersResponse>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let providers = state.store.all_providers(&admin.tenant_id).await?.into_iter().map(wire_provider).collect();
     Ok(Json(AdminProvidersResponse { providers }))
 }
@@ -573,7 +573,7 @@ pub async fn create_provider(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<CreateProvider>,
 ) -> Result<(StatusCode, Json<AdminProvider>), AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let row = ProviderRow {
         id: crate::auth::new_id()?,
         tenant_id: admin.tenant_id.clone(),
@@ -596,7 +596,7 @@ pub async fn update_provider(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<UpdateProvider>,
 ) -> Result<Json<AdminProvider>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let name = clean_name("displayName", &req.display_name)?;
     set_provider(&state, &admin, &id, &name, req.active).await
 }
@@ -611,7 +611,7 @@ pub async fn deactivate_provider(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<AdminProvider>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let row = state.store.provider(&admin.tenant_id, &id).await?.ok_or(AppError::NotFound)?;
     set_provider(&state, &admin, &id, &row.display_name, false).await
 }
@@ -639,7 +639,7 @@ pub async fn schedule(
     Authenticated(s): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<WeeklySchedule>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     state.store.provider(&admin.tenant_id, &id).await?.ok_or(AppError::NotFound)?;
     let windows = state.store.weekly_schedule(&admin.tenant_id, &id).await?;
     Ok(Json(wire_schedule(&windows)?))
@@ -656,7 +656,7 @@ pub async fn set_schedule(
     Path(id): Path<String>,
     JsonBody(req): JsonBody<WeeklySchedule>,
 ) -> Result<Json<WeeklySchedule>, AppError> {
-    let admin = admin(&state, &s).await?;
+    let admin = admin(&s)?;
     let windows = checked_schedule(&req.windows)?;
     if !state.store.replace_schedule(&admin.tenant_id, &id, &windows, &admin.id, state.clock.now()).await? {
         return Err(AppError::NotFound);

@@ -240,7 +240,7 @@ pub async fn totp_enroll(State(state): State<AppState>, s: AnySession) -> Result
         require_reenrollment(&state, &s)?;
     }
     let keys = tenant_keys(&state, &s.tenant_id).await?;
-    let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
+    let tenant = s.tenant.clone();
     let email = keys.decrypt("users", "email_enc", &user.id, &user.email_enc)?;
     let secret = TotpSecret::generate().map_err(|_| AppError::Internal("rng".into()))?;
     let totp = Totp::new(secret, TotpParams::default(), tenant.name, email)

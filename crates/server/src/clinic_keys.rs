@@ -57,8 +57,8 @@ pub async fn staff_keys(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<StaffKeysResponse>, AppError> {
-    caller_with_role(&state, &s, &["receptionist", "provider", "admin"]).await?;
-    let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
+    caller_with_role(&s, &["receptionist", "provider", "admin"])?;
+    let tenant = s.tenant.clone();
     let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
     let holders = state.store.clinic_key_holders(&tenant.id).await?;
     let mut staff = Vec::new();
@@ -95,7 +95,7 @@ pub async fn publish(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<PublishClinicKey>,
 ) -> Result<(StatusCode, Json<ClinicKeyInfo>), AppError> {
-    let admin = caller_with_role(&state, &s, &["admin"]).await?;
+    let admin = caller_with_role(&s, &["admin"])?;
     let current = state.store.current_clinic_key(&admin.tenant_id).await?.map_or(0, |k| k.version);
     if i64::from(req.version) != current + 1 {
         return Err(wrong_version(current));
@@ -138,7 +138,7 @@ pub async fn add_shares(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<AddClinicKeyShares>,
 ) -> Result<StatusCode, AppError> {
-    let admin = caller_with_role(&state, &s, &["admin"]).await?;
+    let admin = caller_with_role(&s, &["admin"])?;
     let row = state.store.clinic_key(&admin.tenant_id, i64::from(req.version)).await?.ok_or_else(unknown_version)?;
     let key = stored_public_key(&row)?;
     let shares = check_shares(&state, &admin.tenant_id, key.key_id(), &req.shares).await?;
@@ -154,7 +154,7 @@ pub async fn mine(
     State(state): State<AppState>,
     Authenticated(s): Authenticated,
 ) -> Result<Json<MyClinicKeysResponse>, AppError> {
-    let user = caller_with_role(&state, &s, &HOLDER_ROLES).await?;
+    let user = caller_with_role(&s, &HOLDER_ROLES)?;
     let current = state.store.current_clinic_key(&user.tenant_id).await?.map(|k| k.version);
     let keys = state
         .store
@@ -297,8 +297,8 @@ pub async fn check_shares(
 }
 
 /// The signed-in caller, if their role is one of `roles`; 403 otherwise.
-async fn caller_with_role(state: &AppState, s: &AnySession, roles: &[&str]) -> Result<UserRow, AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+fn caller_with_role(s: &AnySession, roles: &[&str]) -> Result<UserRow, AppError> {
+    let user = s.user.clone();
     if !roles.contains(&user.role.as_str()) || user.disabled_at.is_some() {
         return Err(AppError::Forbidden);
     }

@@ -29,7 +29,7 @@ use crate::store::BookingScope;
 /// 403 `forbidden` for staff, `step-up-required` without a recent second factor; 429
 /// `rate-limited` past 10 a minute.
 pub async fn export(State(state): State<AppState>, Authenticated(s): Authenticated) -> Result<Response, AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+    let user = s.user.clone();
     if user.role != "patient" {
         return Err(AppError::Forbidden);
     }
@@ -52,7 +52,7 @@ pub async fn export(State(state): State<AppState>, Authenticated(s): Authenticat
             from: "api",
         },
     )?;
-    access_log::record(&state, &tenant.id, &[event]).await?;
+    access_log::record_for(&state, &tenant, &[event]).await?;
 
     let now = state.clock.now();
     let public_key = PublicKey::from_sec1(&user.public_key)

@@ -29,7 +29,7 @@ pub async fn publish(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<PublishNpp>,
 ) -> Result<(StatusCode, Json<NppNotice>), AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+    let user = s.user.clone();
     if user.role != "admin" {
         return Err(AppError::Forbidden);
     }
@@ -105,9 +105,8 @@ pub async fn ensure_acknowledged(state: &AppState, tenant_id: &str, user_id: &st
     if role != "patient" {
         return Ok(());
     }
-    let Some(current) = state.store.current_npp(tenant_id).await? else { return Ok(()) };
-    let last = state.store.last_npp_ack(tenant_id, user_id).await?;
-    if needs(&current.hash, last.as_ref(), state.clock.now())? {
+    let Some((current, last)) = state.store.npp_status(tenant_id, user_id).await? else { return Ok(()) };
+    if needs(&current, last.as_ref(), state.clock.now())? {
         return Err(AppError::NppRequired);
     }
     Ok(())

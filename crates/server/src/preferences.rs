@@ -53,7 +53,7 @@ pub async fn get(
     for row in &restrictions {
         events.push(crate::restrictions::event(&state, &patient.who, row, LogAction::VIEW)?);
     }
-    access_log::record(&state, &patient.tenant.id, &events).await?;
+    access_log::record_for(&state, &patient.tenant, &events).await?;
     let confidential_contact =
         contact.map(|c| open_contact(&patient.keys, &patient.user.id, &c.contact_enc)).transpose()?;
     let restrictions = restrictions
@@ -131,11 +131,11 @@ struct Patient {
 impl Patient {
     /// The caller, if a patient (403 for staff: preferences are the patient's own).
     async fn of(state: &AppState, s: &AnySession) -> Result<Self, AppError> {
-        let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+        let user = s.user.clone();
         if user.role != "patient" {
             return Err(AppError::Forbidden);
         }
-        let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
+        let tenant = s.tenant.clone();
         let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
         let name = keys.decrypt("users", "name_enc", &user.id, &user.name_enc)?;
         let who = access_log::own(&user.id, &name);

@@ -102,7 +102,7 @@ pub async fn list(
     let visible: Vec<&RestrictionRow> = rows.iter().filter(|r| caller.may_see(r)).collect();
     let events =
         visible.iter().map(|r| event(&state, &caller.who, r, LogAction::VIEW)).collect::<Result<Vec<_>, _>>()?;
-    access_log::record(&state, &caller.tenant.id, &events).await?;
+    access_log::record_for(&state, &caller.tenant, &events).await?;
     let restrictions =
         visible.iter().map(|r| wire(r, &caller.keys, caller.reader == Reader::Admin)).collect::<Result<_, _>>()?;
     Ok(Json(RestrictionsResponse { restrictions }))
@@ -193,14 +193,14 @@ struct Caller {
 
 /// The caller, unless a receptionist or a provider (403).
 async fn caller(state: &AppState, s: &AnySession) -> Result<Caller, AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+    let user = s.user.clone();
     let reader = match user.role.as_str() {
         "patient" => Reader::Patient,
         "admin" => Reader::Admin,
         "receptionist" | "provider" => return Err(AppError::Forbidden),
         other => return Err(AppError::Internal(format!("unknown role {other}"))),
     };
-    let tenant = state.store.tenant(&s.tenant_id).await?.ok_or(AppError::NotFound)?;
+    let tenant = s.tenant.clone();
     let keys = state.master.tenant_keys(&tenant.id, &tenant.data_key_wrapped)?;
     let display_name = keys.decrypt("users", "name_enc", &user.id, &user.name_enc)?;
     let who = Who { user_id: user.id.clone(), role: user.role.clone(), display_name };

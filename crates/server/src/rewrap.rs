@@ -81,7 +81,7 @@ pub async fn stale(
     page.truncate(limit);
     let events =
         page.iter().map(|(row, _)| caller.event(&state, row, LogAction::VIEW)).collect::<Result<Vec<_>, _>>()?;
-    access_log::record(&state, &caller.tenant.id, &events).await?;
+    access_log::record_for(&state, &caller.tenant, &events).await?;
     let items: Vec<StaleItem> = page
         .iter()
         .map(|(row, versions)| StaleItem {
@@ -265,7 +265,7 @@ struct Caller {
 }
 
 async fn caller(state: &AppState, s: &session::AnySession) -> Result<Caller, AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+    let user = s.user.clone();
     if !matches!(user.role.as_str(), "provider" | "admin") {
         return Err(AppError::Forbidden);
     }

@@ -145,7 +145,7 @@ pub async fn create(
     Authenticated(s): Authenticated,
     JsonBody(req): JsonBody<CreateBookingRequest>,
 ) -> Result<(StatusCode, Json<Booking>), AppError> {
-    let (user, viewer) = viewer(&state, &s).await?;
+    let (user, viewer) = viewer(&s)?;
     if !matches!(viewer, Viewer::Patient) {
         return Err(AppError::Forbidden);
     }
@@ -167,7 +167,7 @@ pub async fn create(
         check_note(note)?;
         crate::clinic_keys::ensure_note_for_clinic(&state, &s.tenant_id, note).await?;
     }
-    let tenant = clinic(&state, &s.tenant_id).await?;
+    let tenant = s.tenant.clone();
     let now = state.clock.now();
     let slot = BookableSlot::find(&state, &tenant, &req.provider_id, &req.service_id, &req.start, now).await?;
     let booking = slot.booking(id.clone(), user.id.clone(), req.note);
@@ -278,9 +278,10 @@ impl BookableSlot {
     ) -> Result<Self, AppError> {
         let tz = time_zone(tenant)?;
         let start = parse_start(start)?;
-        let provider = bookable_provider(state, &tenant.id, provider_id).await?;
-        let service = bookable_service(state, &tenant.id, service_id).await?;
-        let (start_at, end_at) = slot_at(state, &tz, &provider, &service, start, now).await?;
+        let (provider, service, windows) = state.store.booking_parts(&tenant.id, provider_id, service_id).await?;
+        let provider = active_provider(provider)?;
+        let service = active_service(service)?;
+        let (start_at, end_at) = slot_on(&tz, &windows, &service, start, now)?;
         Ok(Self { tz, tenant_id: tenant.id.clone(), provider, service, start_at, end_at })
     }
 
@@ -339,8 +340,8 @@ pub async fn list(
     query: Result<Query<BookingsQuery>, QueryRejection>,
 ) -> Result<Json<BookingsResponse>, AppError> {
     let Query(query) = query.map_err(|e| AppError::bad_request("invalid-query", e.body_text()))?;
-    let (user, viewer) = viewer(&state, &s).await?;
-    let tenant = clinic(&state, &s.tenant_id).await?;
+    let (user, viewer) = viewer(&s)?;
+    let tenant = s.tenant.clone();
     let tz = time_zone(&tenant)?;
     let range = start_range(&query, &tz)?;
     let rows = match &viewer {
@@ -357,7 +358,7 @@ pub async fn list(
     let mut events =
         visible.iter().map(|b| viewed(&state, &tenant, &who, &viewer, b)).collect::<Result<Vec<_>, _>>()?;
     events.extend(contact_views(&state, &tenant, &who, &viewer, &visible)?);
-    access_log::record(&state, &tenant.id, &events).await?;
+    access_log::record_for(&state, &tenant, &events).await?;
     let bookings = visible.iter().map(|b| wire_booking(b, &viewer, keys.as_ref(), &tz)).collect::<Result<_, _>>()?;
     Ok(Json(BookingsResponse { bookings }))
 }
@@ -376,7 +377,7 @@ pub async fn get_one(
     let (who, _) = actor(&state, &tenant, &user)?;
     let mut events = vec![viewed(&state, &tenant, &who, &viewer, &row)?];
     events.extend(contact_views(&state, &tenant, &who, &viewer, &[&row])?);
-    access_log::record(&state, &tenant.id, &events).await?;
+    access_log::record_for(&state, &tenant, &events).await?;
     Ok(Json(wire_booking(&row, &viewer, keys.as_ref(), &time_zone(&tenant)?)?))
 }
 
@@ -417,9 +418,10 @@ pub async fn reschedule(
     changeable(&row, now)?;
     let tz = time_zone(&tenant)?;
     let start = parse_start(&req.start)?;
-    let provider = bookable_provider(&state, &tenant.id, &row.provider_id).await?;
-    let service = bookable_service(&state, &tenant.id, &row.service_id).await?;
-    let (start_at, end_at) = slot_at(&state, &tz, &provider, &service, start, now).await?;
+    let (provider, service, windows) = state.store.booking_parts(&tenant.id, &row.provider_id, &row.service_id).await?;
+    active_provider(provider)?;
+    let service = active_service(service)?;
+    let (start_at, end_at) = slot_on(&tz, &windows, &service, start, now)?;
     let (who, keys) = actor(&state, &tenant, &user)?;
     let event = access(&state, &tenant, &row.patient_id, &who, LogResource::BOOKING, &row.id, LogAction::UPDATE)?;
     let log = access_log::prepare(&keys, &[event])?;
@@ -586,8 +588,8 @@ enum Viewer {
     Staff,
 }
 
-async fn viewer(state: &AppState, s: &AnySession) -> Result<(UserRow, Viewer), AppError> {
-    let user = state.store.user(&s.tenant_id, &s.user_id).await?.ok_or(AppError::NotFound)?;
+fn viewer(s: &AnySession) -> Result<(UserRow, Viewer), AppError> {
+    let user = s.user.clone();
     let viewer = match user.role.as_str() {
         "patient" => Viewer::Patient,
         "provider" => Viewer::Provider,
@@ -612,8 +614,8 @@ async fn visible_booking(
     s: &AnySession,
     id: &str,
 ) -> Result<(UserRow, Viewer, TenantRow, BookingRow), AppError> {
-    let (user, viewer) = viewer(state, s).await?;
-    let tenant = clinic(state, &s.tenant_id).await?;
+    let (user, viewer) = viewer(s)?;
+    let tenant = s.tenant.clone();
     let row = state.store.booking(&tenant.id, id).await?.ok_or(AppError::NotFound)?;
     if !may_see(&user, &viewer, &row) {
         return Err(AppError::NotFound);
@@ -632,7 +634,7 @@ async fn respond(
 ) -> Result<Json<Booking>, AppError> {
     let row = state.store.booking(&tenant.id, id).await?.ok_or(AppError::NotFound)?;
     let keys = names_key(state, tenant, viewer)?;
-    access_log::record(state, &tenant.id, &contact_views(state, tenant, who, viewer, &[&row])?).await?;
+    access_log::record_for(state, tenant, &contact_views(state, tenant, who, viewer, &[&row])?).await?;
     Ok(Json(wire_booking(&row, viewer, keys.as_ref(), &time_zone(tenant)?)?))
 }
 
@@ -808,25 +810,29 @@ fn check_note(note: &str) -> Result<(), AppError> {
 }
 
 async fn bookable_service(state: &AppState, tenant_id: &str, id: &str) -> Result<ServiceRow, AppError> {
-    match state.store.service(tenant_id, id).await? {
-        Some(s) if s.active => Ok(s),
-        _ => Err(AppError::bad_request("unknown-service", "no such service at this clinic")),
-    }
+    active_service(state.store.service(tenant_id, id).await?)
 }
 
 async fn bookable_provider(state: &AppState, tenant_id: &str, id: &str) -> Result<ProviderRow, AppError> {
-    match state.store.provider(tenant_id, id).await? {
-        Some(p) if p.active => Ok(p),
-        _ => Err(AppError::bad_request("unknown-provider", "no such provider at this clinic")),
-    }
+    active_provider(state.store.provider(tenant_id, id).await?)
+}
+
+/// The service if there is one and it is active; 400 `unknown-service` otherwise.
+fn active_service(row: Option<ServiceRow>) -> Result<ServiceRow, AppError> {
+    row.filter(|s| s.active).ok_or_else(|| AppError::bad_request("unknown-service", "no such service at this clinic"))
+}
+
+/// The provider if there is one and they are active; 400 `unknown-provider` otherwise.
+fn active_provider(row: Option<ProviderRow>) -> Result<ProviderRow, AppError> {
+    row.filter(|p| p.active).ok_or_else(|| AppError::bad_request("unknown-provider", "no such provider at this clinic"))
 }
 
 /// The slot `(start, end)` that starts at `start`, if it is in the future and on the
-/// provider's schedule for `service` (free or not: the write transaction decides that).
-async fn slot_at(
-    state: &AppState,
+/// provider's weekly schedule `windows` for `service` (free or not: the write transaction
+/// decides that).
+fn slot_on(
     tz: &TimeZone,
-    provider: &ProviderRow,
+    windows: &[ScheduleRow],
     service: &ServiceRow,
     start: Timestamp,
     now: i64,
@@ -836,8 +842,7 @@ async fn slot_at(
         return Err(AppError::bad_request("in-the-past", "start must be in the future"));
     }
     let date = Timestamp::from_second(start).map_err(internal)?.to_zoned(tz.clone()).date();
-    let windows = state.store.weekly_schedule(&provider.tenant_id, &provider.id).await?;
-    day_slots(tz, date, &windows, service.duration_minutes).into_iter().find(|&(s, _)| s == start).ok_or_else(|| {
+    day_slots(tz, date, windows, service.duration_minutes).into_iter().find(|&(s, _)| s == start).ok_or_else(|| {
         AppError::bad_request("outside-schedule", "start is not the start of a slot on the provider's schedule")
     })
 }

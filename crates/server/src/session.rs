@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::store::{TenantRow, UserRow};
 
 /// The session cookie's name. `__Host-` makes browsers require Secure, Path=/ and no Domain.
 pub const COOKIE_NAME: &str = "__Host-bizing-session";
@@ -108,12 +109,17 @@ fn credentials(headers: &HeaderMap) -> Option<(String, SessionKind)> {
 
 /// A request's session, whatever its second-factor state. Handlers that need a fully
 /// signed-in user take [`Authenticated`] instead.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AnySession {
     /// Hash of the token (the session's key).
     pub token_hash: Vec<u8>,
     /// The user.
     pub user_id: String,
+    /// The user's row as it was when the session was checked (read in the same statement),
+    /// so that a handler need not read it again.
+    pub user: UserRow,
+    /// The user's clinic as it was when the session was checked (read in the same statement).
+    pub tenant: TenantRow,
     /// The tenant.
     pub tenant_id: String,
     /// Whether the second factor was given.
@@ -122,6 +128,19 @@ pub struct AnySession {
     pub step_up_at: Option<i64>,
     /// A browser session (the cookie) or a widget session (a bearer token).
     pub kind: SessionKind,
+}
+
+impl std::fmt::Debug for AnySession {
+    // Names the user; their row (hashes and sealed secrets) stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnySession")
+            .field("user_id", &self.user_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("mfa_done", &self.mfa_done)
+            .field("step_up_at", &self.step_up_at)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How stale a session's recorded last activity may get before a request records it again.
@@ -194,6 +213,8 @@ impl CheckedSession {
             token_hash,
             user_id: row.user_id,
             tenant_id: row.tenant_id,
+            user: row.user,
+            tenant: row.tenant,
             mfa_done: row.mfa_done,
             step_up_at: row.step_up_at,
             kind,

@@ -733,6 +733,60 @@ async fn bad_input_gets_problem_json_and_books_nothing() {
     assert_eq!(dup.problem_type(), "urn:bizing:problem:booking-exists");
 }
 
+/// The booking and its access-log entry are written by one statement pair that inserts the
+/// booking only when the id is free and the slot is free, and the entry only when the booking
+/// was inserted: a refusal writes neither, and says which check failed (the id first).
+#[tokio::test]
+async fn a_refused_booking_writes_nothing_and_logs_nothing() {
+    let app = TestApp::new().await;
+    setup(&app).await;
+    let mut p = Patient::new("refused@example.com", "Refused");
+    let cookie = p.sign_up(&app, TENANT).await;
+    let count = |sql: &'static str| {
+        let url = format!("sqlite://{}?mode=ro", app.db_path().display());
+        async move {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
+    };
+    let id = "AAAAAAAAAAAAAAAAAAAAAA";
+    let body = |start: &str, id: Option<&str>| {
+        let mut body = book_body("prov-a", "checkup", start);
+        if let Some(id) = id {
+            body["id"] = json!(id);
+        }
+        body
+    };
+    let (log0, bookings0) =
+        (count("SELECT COUNT(*) FROM access_log").await, count("SELECT COUNT(*) FROM bookings").await);
+    let made =
+        app.call("POST", "/api/bookings", Some(body("2026-09-22T10:00:00-04:00", Some(id))), Some(&cookie)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.json);
+    let log1 = count("SELECT COUNT(*) FROM access_log").await;
+    assert_eq!(log1, log0 + 1, "one entry for the booking");
+    assert_eq!(count("SELECT COUNT(*) FROM bookings").await, bookings0 + 1);
+
+    for (start, id, kind) in [
+        ("2026-09-22T10:00:00-04:00", None, "slot-taken"),
+        ("2026-09-22T11:00:00-04:00", Some(id), "booking-exists"),
+        // Both checks fail: the id is reported.
+        ("2026-09-22T10:00:00-04:00", Some(id), "booking-exists"),
+    ] {
+        let res = app.call("POST", "/api/bookings", Some(body(start, id)), Some(&cookie)).await;
+        assert_eq!(res.status, StatusCode::CONFLICT, "{start} {id:?}: {}", res.json);
+        assert_eq!(res.problem_type(), format!("urn:bizing:problem:{kind}"), "{start} {id:?}");
+        assert_eq!(count("SELECT COUNT(*) FROM access_log").await, log1, "{start} {id:?}: logged");
+        assert_eq!(count("SELECT COUNT(*) FROM bookings").await, bookings0 + 1, "{start} {id:?}: written");
+    }
+    // The log goes on where it was: no index was used by a refusal.
+    let next = app.call("POST", "/api/bookings", Some(body("2026-09-22T11:00:00-04:00", None)), Some(&cookie)).await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.json);
+    assert_eq!(count("SELECT COUNT(*) FROM access_log").await, log1 + 1);
+    assert_eq!(count("SELECT MAX(leaf_index) + 1 - COUNT(*) FROM access_log GROUP BY tenant_id").await, 0);
+}
+
 fn post(uri: &str, body: String, cookie: &str) -> Request<Body> {
     Request::builder()
         .method("POST")

@@ -1,5 +1,6 @@
 //! Accounts, second factors, sessions and security events.
 
+use sqlx::Connection as _;
 use sqlx::{Row, SqliteConnection};
 
 use super::Store;
@@ -50,6 +51,10 @@ pub struct SessionRow {
     pub user_id: String,
     /// The tenant.
     pub tenant_id: String,
+    /// The user's row, read with the session (in the same statement).
+    pub user: UserRow,
+    /// The tenant's row, read with the session.
+    pub tenant: super::TenantRow,
     /// Whether the second factor was given.
     pub mfa_done: bool,
     /// When it started.
@@ -138,9 +143,44 @@ pub(super) async fn insert_guest_in(conn: &mut SqliteConnection, g: &NewGuest, n
 /// The columns [`user_row`] reads, as a literal so queries stay literal SQL.
 macro_rules! user_columns {
     () => {
-        "id, tenant_id, role, email_enc, name_enc, auth_hash, kdf_params, public_key, \
-         wrapped_private_key, totp_secret_enc, totp_pending_enc, totp_last_step, failed_attempts, locked_until, \
-         disabled_at, guest"
+        user_columns!("")
+    };
+    // Each qualified by `$t` (a table name and a dot), for a join.
+    ($t:literal) => {
+        concat!(
+            $t,
+            "id, ",
+            $t,
+            "tenant_id, ",
+            $t,
+            "role, ",
+            $t,
+            "email_enc, ",
+            $t,
+            "name_enc, ",
+            $t,
+            "auth_hash, ",
+            $t,
+            "kdf_params, ",
+            $t,
+            "public_key, ",
+            $t,
+            "wrapped_private_key, ",
+            $t,
+            "totp_secret_enc, ",
+            $t,
+            "totp_pending_enc, ",
+            $t,
+            "totp_last_step, ",
+            $t,
+            "failed_attempts, ",
+            $t,
+            "locked_until, ",
+            $t,
+            "disabled_at, ",
+            $t,
+            "guest"
+        )
     };
 }
 
@@ -214,7 +254,8 @@ impl Store {
     /// # Errors
     /// [`AppError::Conflict`] if the email is taken in that tenant; database errors.
     pub async fn insert_user(&self, u: &NewUser, now: i64) -> Result<(), AppError> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         insert_user_in(&mut tx, u, now).await?;
         tx.commit().await?;
         Ok(())
@@ -228,7 +269,7 @@ impl Store {
     pub async fn user_by_email(&self, tenant_id: &str, email_index: &[u8]) -> Result<Option<UserRow>, AppError> {
         let sql =
             concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = ? AND email_index = ? AND guest = 0");
-        let row = sqlx::query(sql).bind(tenant_id).bind(email_index).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql).bind(tenant_id).bind(email_index).fetch_optional(&mut *self.read().await?).await?;
         Ok(row.as_ref().map(user_row).transpose()?)
     }
 
@@ -238,7 +279,7 @@ impl Store {
     /// Database errors.
     pub async fn user(&self, tenant_id: &str, id: &str) -> Result<Option<UserRow>, AppError> {
         let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE tenant_id = ? AND id = ?");
-        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&mut *self.read().await?).await?;
         Ok(row.as_ref().map(user_row).transpose()?)
     }
 
@@ -256,7 +297,7 @@ impl Store {
         .bind(max)
         .bind(lock_until)
         .bind(user_id)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *self.write().await?)
         .await?;
         let failures: i64 = row.try_get("failed_attempts")?;
         Ok(if failures >= max { row.try_get("locked_until")? } else { None })
@@ -269,7 +310,7 @@ impl Store {
     pub async fn clear_failures(&self, user_id: &str) -> Result<(), AppError> {
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?")
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -282,7 +323,7 @@ impl Store {
         sqlx::query("UPDATE users SET totp_pending_enc = ? WHERE id = ?")
             .bind(secret_enc)
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -300,7 +341,8 @@ impl Store {
         event: &str,
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "UPDATE users SET totp_secret_enc = ?, totp_pending_enc = NULL, totp_last_step = ?, \
              failed_attempts = 0, locked_until = NULL WHERE id = ?",
@@ -334,7 +376,8 @@ impl Store {
         recovery: &[(String, String)],
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = ?").bind(user_id).execute(&mut *tx).await?;
         for (slot, (hash, wrapped)) in recovery.iter().enumerate() {
             sqlx::query(
@@ -372,7 +415,7 @@ impl Store {
         .bind(step)
         .bind(user_id)
         .bind(step)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -384,7 +427,7 @@ impl Store {
     pub async fn recovery_slots(&self, user_id: &str) -> Result<Vec<(i64, Option<String>)>, AppError> {
         let rows = sqlx::query("SELECT slot, code_hash FROM recovery_codes WHERE user_id = ? ORDER BY slot")
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(|r| Ok((r.try_get("slot")?, r.try_get("code_hash")?))).collect()
     }
@@ -399,7 +442,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(slot)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -424,7 +467,7 @@ impl Store {
         .bind(tenant_id)
         .bind(now)
         .bind(now)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -436,16 +479,19 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
-        let row = sqlx::query(
-            "SELECT s.user_id, s.tenant_id, s.mfa_done, s.created_at, s.last_seen_at, s.step_up_at, s.kind, \
-             p.token_hash AS parent_hash, p.created_at AS parent_created_at, p.last_seen_at AS parent_last_seen_at \
-             FROM sessions s \
+        let row = sqlx::query(concat!(
+            "SELECT s.mfa_done, s.created_at AS session_created_at, s.last_seen_at, s.step_up_at, s.kind, \
+             p.token_hash AS parent_hash, p.created_at AS parent_created_at, p.last_seen_at AS parent_last_seen_at, \
+             t.name AS tenant_name, t.time_zone AS tenant_time_zone, t.data_key_wrapped AS tenant_data_key_wrapped, ",
+            user_columns!("u."),
+            " FROM sessions s \
              JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
+             JOIN tenants t ON t.id = s.tenant_id \
              LEFT JOIN sessions p ON p.token_hash = s.parent_token_hash AND p.user_id = s.user_id \
-             WHERE s.token_hash = ? AND u.disabled_at IS NULL AND u.guest = 0",
-        )
+             WHERE s.token_hash = ? AND u.disabled_at IS NULL AND u.guest = 0"
+        ))
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row
             .map(|r| -> Result<SessionRow, sqlx::Error> {
@@ -454,11 +500,20 @@ impl Store {
                     Some(hash) => Some((hash, r.try_get("parent_created_at")?, r.try_get("parent_last_seen_at")?)),
                     None => None,
                 };
+                let user = user_row(&r)?;
+                let tenant = super::TenantRow {
+                    id: user.tenant_id.clone(),
+                    name: r.try_get("tenant_name")?,
+                    time_zone: r.try_get("tenant_time_zone")?,
+                    data_key_wrapped: r.try_get("tenant_data_key_wrapped")?,
+                };
                 Ok(SessionRow {
-                    user_id: r.try_get("user_id")?,
-                    tenant_id: r.try_get("tenant_id")?,
+                    user_id: user.id.clone(),
+                    tenant_id: user.tenant_id.clone(),
+                    user,
+                    tenant,
                     mfa_done: r.try_get::<i64, _>("mfa_done")? != 0,
-                    created_at: r.try_get("created_at")?,
+                    created_at: r.try_get("session_created_at")?,
                     last_seen_at: r.try_get("last_seen_at")?,
                     step_up_at: r.try_get("step_up_at")?,
                     kind: r.try_get("kind")?,
@@ -481,7 +536,7 @@ impl Store {
         .bind(now)
         .bind(token_hash)
         .bind(token_hash)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -498,7 +553,8 @@ impl Store {
         parent_hash: &[u8],
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, tenant_id, mfa_done, created_at, last_seen_at, kind, \
              parent_token_hash) SELECT ?, user_id, tenant_id, 1, ?, ?, 'widget', token_hash FROM sessions \
@@ -534,7 +590,7 @@ impl Store {
             .bind(now)
             .bind(now)
             .bind(token_hash)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -548,7 +604,7 @@ impl Store {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR parent_token_hash = ?")
             .bind(token_hash)
             .bind(token_hash)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -569,7 +625,7 @@ impl Store {
             .bind(user_id)
             .bind(kind)
             .bind(now)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -581,7 +637,7 @@ impl Store {
     pub async fn security_events(&self, user_id: &str) -> Result<Vec<String>, AppError> {
         let rows = sqlx::query("SELECT kind FROM security_events WHERE user_id = ? ORDER BY id")
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(|r| Ok(r.try_get("kind")?)).collect()
     }
@@ -595,7 +651,7 @@ impl Store {
             .bind(role)
             .bind(tenant_id)
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -6,6 +6,7 @@
 //! provider-role account), so two admins acting at once cannot leave the clinic without an
 //! admin, accept one invitation twice, or half-remove someone.
 
+use sqlx::Connection as _;
 use sqlx::{Row, SqliteConnection};
 
 use super::scheduling::{provider_row, service_row};
@@ -247,7 +248,7 @@ impl Store {
     pub async fn clinic_settings(&self, tenant_id: &str) -> Result<Option<ClinicSettingsRow>, AppError> {
         let row = sqlx::query("SELECT name, time_zone, allowed_origins FROM tenants WHERE id = ?")
             .bind(tenant_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let origins: String = row.try_get("allowed_origins")?;
@@ -273,7 +274,8 @@ impl Store {
     ) -> Result<(), AppError> {
         let origins = serde_json::to_string(&settings.allowed_origins)
             .map_err(|e| AppError::Internal(format!("allowed_origins: {e}")))?;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query("UPDATE tenants SET name = ?, time_zone = ?, allowed_origins = ? WHERE id = ?")
             .bind(&settings.name)
             .bind(&settings.time_zone)
@@ -295,7 +297,8 @@ impl Store {
     /// 409 `account-exists` if the clinic already has an account with that email; database
     /// errors.
     pub async fn create_invitation(&self, inv: &NewInvitation, now: i64) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM users WHERE tenant_id = ? AND email_index = ?")
             .bind(&inv.tenant_id)
             .bind(&inv.email_index)
@@ -349,7 +352,7 @@ impl Store {
         ))
         .bind(tenant_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(invitation_row).transpose()?)
     }
@@ -370,7 +373,7 @@ impl Store {
         ))
         .bind(tenant_id)
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(invitation_row).transpose()?)
     }
@@ -388,7 +391,7 @@ impl Store {
         ))
         .bind(tenant_id)
         .bind(now)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows.iter().map(invitation_row).collect::<Result<_, _>>()?)
     }
@@ -398,7 +401,8 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn revoke_invitation(&self, tenant_id: &str, id: &str, actor: &str, now: i64) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE staff_invitations SET revoked_at = ? WHERE tenant_id = ? AND id = ? \
              AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?",
@@ -431,7 +435,8 @@ impl Store {
         provider: Option<&ProviderRow>,
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         super::accounts::insert_user_in(&mut tx, user, now).await?;
         let done = sqlx::query(
             "UPDATE staff_invitations SET accepted_at = ?, accepted_by = ? WHERE tenant_id = ? AND id = ? \
@@ -468,7 +473,7 @@ impl Store {
              ORDER BY u.id",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -497,7 +502,8 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let old = staff_role_in(&mut tx, tenant_id, user_id).await?;
         if old == "admin" && role != "admin" {
             keep_an_admin(&mut tx, tenant_id, user_id).await?;
@@ -524,7 +530,8 @@ impl Store {
     /// # Errors
     /// 404 for patients, removed accounts and unknown ids; 409 `last-admin`; database errors.
     pub async fn remove_staff(&self, tenant_id: &str, user_id: &str, actor: &str, now: i64) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         if staff_role_in(&mut tx, tenant_id, user_id).await? == "admin" {
             keep_an_admin(&mut tx, tenant_id, user_id).await?;
         }
@@ -555,7 +562,7 @@ impl Store {
             "SELECT id, tenant_id, name, duration_minutes, active FROM services WHERE tenant_id = ? ORDER BY name, id",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
     }
@@ -566,7 +573,8 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn write_service(&self, s: &ServiceRow, replace: bool, actor: &str, now: i64) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = if replace {
             sqlx::query("UPDATE services SET name = ?, duration_minutes = ?, active = ? WHERE tenant_id = ? AND id = ?")
                 .bind(&s.name)
@@ -605,7 +613,7 @@ impl Store {
              ORDER BY display_name, id",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows.iter().map(provider_row).collect::<Result<_, _>>()?)
     }
@@ -616,7 +624,8 @@ impl Store {
     /// 400 `unknown-user` if `p.user_id` is not one; 409 `provider-exists` if it already has a
     /// provider record; database errors.
     pub async fn create_provider(&self, p: &ProviderRow, actor: &str, now: i64) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         if !is_provider_account_in(&mut tx, &p.tenant_id, &p.user_id).await? {
             return Err(AppError::bad_request(
                 "unknown-user",
@@ -644,7 +653,8 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query("SELECT user_id FROM providers WHERE tenant_id = ? AND id = ?")
             .bind(tenant_id)
             .bind(id)
@@ -683,7 +693,8 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM providers WHERE tenant_id = ? AND id = ?")
             .bind(tenant_id)
             .bind(provider_id)
@@ -722,7 +733,7 @@ impl Store {
     pub async fn security_events_by(&self, actor_id: &str) -> Result<Vec<String>, AppError> {
         let rows = sqlx::query("SELECT kind FROM security_events WHERE actor_id = ? ORDER BY id")
             .bind(actor_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(|r| Ok(r.try_get("kind")?)).collect()
     }

@@ -6,6 +6,7 @@
 //! admins publishing at once, or a role changed meanwhile, cannot leave a wrong or
 //! half-written version behind.
 
+use sqlx::Connection as _;
 use sqlx::{Row, SqliteConnection};
 
 use super::Store;
@@ -166,7 +167,7 @@ impl Store {
              WHERE tenant_id = ? ORDER BY version DESC LIMIT 1",
         )
         .bind(tenant_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(key_row).transpose()?)
     }
@@ -182,7 +183,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(version)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(key_row).transpose()?)
     }
@@ -194,7 +195,7 @@ impl Store {
     pub async fn clinic_public_key_used(&self, public_key: &[u8]) -> Result<bool, AppError> {
         let row = sqlx::query("SELECT 1 FROM clinic_keys WHERE public_key = ?")
             .bind(public_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         Ok(row.is_some())
     }
@@ -211,7 +212,8 @@ impl Store {
         shares: &[NewClinicKeyShare],
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let current: i64 =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS current FROM clinic_keys WHERE tenant_id = ?")
                 .bind(&key.tenant_id)
@@ -263,7 +265,8 @@ impl Store {
         shares: &[NewClinicKeyShare],
         now: i64,
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM clinic_keys WHERE tenant_id = ? AND version = ?")
             .bind(tenant_id)
             .bind(version)
@@ -309,7 +312,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -331,7 +334,7 @@ impl Store {
         let rows =
             sqlx::query("SELECT user_id, version FROM clinic_key_shares WHERE tenant_id = ? ORDER BY user_id, version")
                 .bind(tenant_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("version")?))).collect()
     }
@@ -346,7 +349,7 @@ impl Store {
              WHERE tenant_id = ? AND role IN ('receptionist', 'provider', 'admin') AND disabled_at IS NULL ORDER BY id",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {

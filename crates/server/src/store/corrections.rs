@@ -5,6 +5,7 @@
 //! decisions, one changes the row and the other changes nothing (and the handler reports
 //! the state it found).
 
+use sqlx::Connection as _;
 use sqlx::Row;
 
 use super::{BookingScope, NewLeaf, Store};
@@ -130,7 +131,8 @@ impl Store {
     /// never is: the client chooses it); database errors, including a booking that is not
     /// the patient's.
     pub async fn insert_correction(&self, c: &NewCorrection, log: &[NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let exists = sqlx::query("SELECT 1 FROM corrections WHERE id = ?").bind(&c.id).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
             return Err(AppError::Conflict {
@@ -163,7 +165,7 @@ impl Store {
     /// Database errors.
     pub async fn correction(&self, tenant_id: &str, id: &str) -> Result<Option<CorrectionRow>, AppError> {
         let sql = concat!(correction_select!(), "WHERE c.tenant_id = ? AND c.id = ?");
-        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&mut *self.read().await?).await?;
         Ok(row.as_ref().map(correction_row).transpose()?)
     }
 
@@ -178,18 +180,18 @@ impl Store {
                     correction_select!(),
                     "WHERE c.tenant_id = ? AND c.patient_id = ? ORDER BY c.requested_at DESC, c.id"
                 );
-                sqlx::query(sql).bind(tenant_id).bind(patient_id).fetch_all(&self.pool).await?
+                sqlx::query(sql).bind(tenant_id).bind(patient_id).fetch_all(&mut *self.read().await?).await?
             }
             BookingScope::Provider(provider_id) => {
                 let sql = concat!(
                     correction_select!(),
                     "WHERE c.tenant_id = ? AND b.provider_id = ? ORDER BY c.requested_at DESC, c.id"
                 );
-                sqlx::query(sql).bind(tenant_id).bind(provider_id).fetch_all(&self.pool).await?
+                sqlx::query(sql).bind(tenant_id).bind(provider_id).fetch_all(&mut *self.read().await?).await?
             }
             BookingScope::Clinic => {
                 let sql = concat!(correction_select!(), "WHERE c.tenant_id = ? ORDER BY c.requested_at DESC, c.id");
-                sqlx::query(sql).bind(tenant_id).fetch_all(&self.pool).await?
+                sqlx::query(sql).bind(tenant_id).fetch_all(&mut *self.read().await?).await?
             }
         };
         Ok(rows.iter().map(correction_row).collect::<Result<_, _>>()?)
@@ -208,7 +210,8 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE corrections SET status = 'extended', due_at = due_at + ?, extended_at = ?, extended_by = ?, \
              extension_reason_enc = ?, updated_at = ? \
@@ -241,7 +244,8 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let (status, reason_enc) = match decision {
             Decision::Accept => ("accepted", None),
             Decision::Deny { reason_enc } => ("denied", Some(reason_enc)),
@@ -275,7 +279,8 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE corrections SET disagreement_envelope = ?, disagreement_at = ?, updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'denied' AND disagreement_envelope IS NULL",

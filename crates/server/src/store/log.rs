@@ -21,9 +21,39 @@ pub struct NewLeaf {
     pub entry_enc: Vec<u8>,
 }
 
+/// The statement that appends the leaves of JSON array parameter `?$leaves` (see
+/// [`leaves_json`]) after the last leaf of tenant `?$tenant`, when `$when` holds; numbered
+/// parameters, so that it can follow another statement in one query. The tenant's last index
+/// is read once, from the end of the primary key.
+macro_rules! append_leaves_sql {
+    ($tenant:literal, $leaves:literal, $when:literal) => {
+        concat!(
+            "INSERT INTO access_log (tenant_id, leaf_index, patient_id, leaf_hash, entry_enc) SELECT ?",
+            $tenant,
+            ", (SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM access_log WHERE tenant_id = ?",
+            $tenant,
+            ") + key, value ->> 0, unhex(value ->> 1), unhex(value ->> 2) FROM json_each(?",
+            $leaves,
+            ") WHERE ",
+            $when,
+            " ORDER BY key"
+        )
+    };
+}
+pub(crate) use append_leaves_sql;
+
+/// `leaves` as the JSON array [`append_leaves_sql`] reads: `[patient id, leaf hash in hex,
+/// entry in hex]` each.
+pub(crate) fn leaves_json(leaves: &[NewLeaf]) -> String {
+    let rows: Vec<serde_json::Value> = leaves
+        .iter()
+        .map(|leaf| serde_json::json!([leaf.patient_id, hex(&leaf.leaf_hash), hex(&leaf.entry_enc)]))
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
 /// Appends `leaves` after the tenant's last leaf, inside the caller's write transaction, in
-/// one statement (the leaves travel as a JSON array, their bytes in hex; the tenant's last
-/// index is read once, from the end of the primary key).
+/// one statement.
 ///
 /// # Errors
 /// Database errors.
@@ -35,20 +65,11 @@ pub(crate) async fn append_in(
     if leaves.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = leaves
-        .iter()
-        .map(|leaf| serde_json::json!([leaf.patient_id, hex(&leaf.leaf_hash), hex(&leaf.entry_enc)]))
-        .collect();
-    let done = sqlx::query(
-        "INSERT INTO access_log (tenant_id, leaf_index, patient_id, leaf_hash, entry_enc) \
-         SELECT ?1, (SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM access_log WHERE tenant_id = ?1) + key, \
-                value ->> 0, unhex(value ->> 1), unhex(value ->> 2) \
-         FROM json_each(?2) ORDER BY key",
-    )
-    .bind(tenant_id)
-    .bind(serde_json::Value::Array(rows).to_string())
-    .execute(&mut *conn)
-    .await?;
+    let done = sqlx::query(append_leaves_sql!("1", "2", "true"))
+        .bind(tenant_id)
+        .bind(leaves_json(leaves))
+        .execute(&mut *conn)
+        .await?;
     if done.rows_affected() != u64::try_from(leaves.len()).unwrap_or(u64::MAX) {
         return Err(AppError::Internal("access log: not every leaf was appended".into()));
     }
@@ -62,7 +83,7 @@ pub(crate) async fn append_in(
 /// # Errors
 /// Database errors.
 pub(crate) async fn log_and_commit_if_one(
-    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
     rows_affected: u64,
     tenant_id: &str,
     leaves: &[NewLeaf],
@@ -83,10 +104,14 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn append_leaves(&self, tenant_id: &str, leaves: &[NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        append_in(&mut tx, tenant_id, leaves).await?;
-        tx.commit().await?;
-        Ok(())
+        let job = std::sync::Arc::new((tenant_id.to_owned(), leaves.to_vec()));
+        self.batches
+            .run(Box::new(move |conn| {
+                let job = std::sync::Arc::clone(&job);
+                // Every leaf or none (one statement): an error is a failure, never a refusal.
+                Box::pin(async move { append_in(conn, &job.0, &job.1).await.map(Ok) })
+            }))
+            .await
     }
 
     /// Every leaf hash of a tenant's log, in order.
@@ -96,7 +121,7 @@ impl Store {
     pub async fn leaf_hashes(&self, tenant_id: &str) -> Result<Vec<[u8; 32]>, AppError> {
         let rows = sqlx::query("SELECT leaf_hash FROM access_log WHERE tenant_id = ? ORDER BY leaf_index")
             .bind(tenant_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(|r| to_hash(r.try_get("leaf_hash")?)).collect()
     }
@@ -116,7 +141,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(patient_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("leaf_index")?, to_hash(r.try_get("leaf_hash")?)?, r.try_get("entry_enc")?)))

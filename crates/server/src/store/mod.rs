@@ -3,12 +3,13 @@
 
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 mod accounts;
 mod admin;
 mod clinic_keys;
+mod connections;
 mod corrections;
 mod log;
 mod npp;
@@ -16,6 +17,7 @@ mod preferences;
 mod requests;
 mod rewrap;
 mod scheduling;
+mod write_thread;
 
 pub use accounts::{NewGuest, NewUser, SessionRow, UserRow};
 pub(crate) use admin::invalid_invitation;
@@ -33,19 +35,28 @@ pub use scheduling::{
 };
 
 use crate::error::AppError;
+use connections::{Connections, Lease};
+use write_thread::{Batches, WriteThread};
+
+/// Read-only connections of a database file.
+const READERS: usize = 8;
 
 /// The database.
 ///
-/// Reads go through a pool of connections; every write goes through `writer`, a pool of
-/// exactly one connection. SQLite allows one writer at a time anyway; queueing writers here,
-/// in async code, rather than letting several connections race for the lock keeps them out
-/// of SQLite's busy handler, which sleeps (up to 100 ms a time) and made tail latency under
-/// load hundreds of milliseconds. Other processes on the same file are still covered by the
-/// busy timeout.
+/// Reads go through a set of read-only connections; every write goes through `writer`, a
+/// set of exactly one connection. SQLite allows one writer at a time anyway; queueing writers
+/// here, in async code, rather than letting several connections race for the lock keeps them
+/// out of SQLite's busy handler, which sleeps (up to 100 ms a time) and made tail latency
+/// under load hundreds of milliseconds. Other processes on the same file are still covered by
+/// the busy timeout. The sets are not sqlx pools: see `store/connections.rs` for why. The
+/// writes nearly every request makes (a new booking, the access-log leaves of a read, the
+/// rate-limit counts) run on a thread of their own, the first two batched into shared
+/// transactions: see `store/write_thread.rs`.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    writer: SqlitePool,
+    readers: Connections,
+    writer: Connections,
+    batches: Batches,
     counter: requests::Counter,
 }
 
@@ -76,27 +87,28 @@ impl Store {
             .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(5));
-        // No ping before each use: the connections are in process, and sqlx already pings
-        // each one when it is returned to the pool; a second round trip to the connection's
-        // thread for every query only adds latency.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(options.clone())
-            .await?;
-        sqlx::migrate!("./migrations").run(&writer).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        let writer = Connections::open(&options, 1).await?;
+        sqlx::migrate!("./migrations")
+            .run(&mut *writer.get().await?)
+            .await
+            .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
         // An in-memory database exists once per connection: there, the writer is all there is.
-        let pool = if memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .test_before_acquire(false)
-                .connect_with(options.read_only(true))
-                .await?
-        };
-        let counter = requests::Counter::start(writer.clone());
-        Ok(Self { pool, writer, counter })
+        let readers =
+            if memory { writer.clone() } else { Connections::open(&options.read_only(true), READERS).await? };
+        let thread = WriteThread::start()?;
+        let batches = Batches::start(writer.clone(), &thread);
+        let counter = requests::Counter::start(writer.clone(), &thread);
+        Ok(Self { readers, writer, batches, counter })
+    }
+
+    /// A read-only connection (the writer's, for an in-memory database), once one is free.
+    async fn read(&self) -> Result<Lease<'_>, sqlx::Error> {
+        self.readers.get().await
+    }
+
+    /// The writing connection, once it is free.
+    async fn write(&self) -> Result<Lease<'_>, sqlx::Error> {
+        self.writer.get().await
     }
 
     /// Creates a tenant.
@@ -110,7 +122,7 @@ impl Store {
             .bind(&t.time_zone)
             .bind(&t.data_key_wrapped)
             .bind(now)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -122,7 +134,7 @@ impl Store {
     pub async fn tenant(&self, id: &str) -> Result<Option<TenantRow>, AppError> {
         let row = sqlx::query("SELECT id, name, time_zone, data_key_wrapped FROM tenants WHERE id = ?")
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         Ok(row
             .map(|r| -> Result<TenantRow, sqlx::Error> {

@@ -101,7 +101,7 @@ impl Store {
         .bind(text)
         .bind(now)
         .bind(by)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
     }
@@ -116,7 +116,7 @@ impl Store {
              ORDER BY published_at DESC, rowid DESC LIMIT 1",
         )
         .bind(tenant_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row
             .map(|r| -> Result<NppRow, sqlx::Error> {
@@ -142,9 +142,44 @@ impl Store {
         .bind(&ack.version_hash)
         .bind(ack.acknowledged_at)
         .bind(&ack.channel)
-        .execute(&self.writer)
+        .execute(&mut *self.write().await?)
         .await?;
         Ok(())
+    }
+
+    /// The hash of the clinic's current notice and the user's latest acknowledgment, in one
+    /// statement (what every patient request checks); `None` if the clinic has no notice.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn npp_status(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<Option<(String, Option<AckRow>)>, AppError> {
+        let row = sqlx::query(
+            "SELECT v.hash, a.version_hash, a.acknowledged_at, a.channel FROM \
+             (SELECT hash FROM npp_versions WHERE tenant_id = ?1 ORDER BY published_at DESC, rowid DESC LIMIT 1) v \
+             LEFT JOIN (SELECT version_hash, acknowledged_at, channel FROM npp_acks \
+                        WHERE tenant_id = ?1 AND user_id = ?2 ORDER BY id DESC LIMIT 1) a ON true",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&mut *self.read().await?)
+        .await?;
+        Ok(row
+            .map(|r| -> Result<(String, Option<AckRow>), sqlx::Error> {
+                let ack = match r.try_get::<Option<String>, _>("version_hash")? {
+                    Some(version_hash) => Some(AckRow {
+                        version_hash,
+                        acknowledged_at: r.try_get("acknowledged_at")?,
+                        channel: r.try_get("channel")?,
+                    }),
+                    None => None,
+                };
+                Ok((r.try_get("hash")?, ack))
+            })
+            .transpose()?)
     }
 
     /// A user's latest acknowledgment.
@@ -158,7 +193,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row
             .map(|r| -> Result<AckRow, sqlx::Error> {
@@ -181,7 +216,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {

@@ -6,6 +6,7 @@
 //! two racing changes one changes the row and the other changes nothing (and the handler
 //! reports the state it found).
 
+use sqlx::Connection as _;
 use sqlx::Row;
 
 use super::{NewLeaf, Store};
@@ -115,7 +116,7 @@ fn restriction_row(r: &sqlx::sqlite::SqliteRow) -> Result<RestrictionRow, sqlx::
 
 /// Records a security event of `user_id` in the caller's transaction.
 async fn security_event_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     tenant_id: &str,
     user_id: &str,
     kind: &str,
@@ -146,7 +147,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(patient_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row
             .map(|r| -> Result<ContactRow, sqlx::Error> {
@@ -170,7 +171,8 @@ impl Store {
         if_new: &[NewLeaf],
         if_replaced: &[NewLeaf],
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let existed = sqlx::query("SELECT 1 FROM confidential_contacts WHERE tenant_id = ? AND patient_id = ?")
             .bind(tenant_id)
             .bind(patient_id)
@@ -206,7 +208,8 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query("DELETE FROM confidential_contacts WHERE tenant_id = ? AND patient_id = ?")
             .bind(tenant_id)
             .bind(patient_id)
@@ -227,7 +230,8 @@ impl Store {
     /// [`AppError::Conflict`] `restriction-exists` if the id is taken (a fresh random id
     /// never is: the client chooses it); database errors.
     pub async fn insert_restriction(&self, r: &NewRestriction, log: &[NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let exists =
             sqlx::query("SELECT 1 FROM restrictions WHERE id = ?").bind(&r.id).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
@@ -260,7 +264,7 @@ impl Store {
     /// Database errors.
     pub async fn restriction(&self, tenant_id: &str, id: &str) -> Result<Option<RestrictionRow>, AppError> {
         let sql = concat!(restriction_select!(), "WHERE r.tenant_id = ? AND r.id = ?");
-        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&mut *self.read().await?).await?;
         Ok(row.as_ref().map(restriction_row).transpose()?)
     }
 
@@ -279,11 +283,11 @@ impl Store {
                     restriction_select!(),
                     "WHERE r.tenant_id = ? AND r.patient_id = ? ORDER BY r.requested_at DESC, r.id"
                 );
-                sqlx::query(sql).bind(tenant_id).bind(patient_id).fetch_all(&self.pool).await?
+                sqlx::query(sql).bind(tenant_id).bind(patient_id).fetch_all(&mut *self.read().await?).await?
             }
             None => {
                 let sql = concat!(restriction_select!(), "WHERE r.tenant_id = ? ORDER BY r.requested_at DESC, r.id");
-                sqlx::query(sql).bind(tenant_id).fetch_all(&self.pool).await?
+                sqlx::query(sql).bind(tenant_id).fetch_all(&mut *self.read().await?).await?
             }
         };
         Ok(rows.iter().map(restriction_row).collect::<Result<_, _>>()?)
@@ -303,7 +307,8 @@ impl Store {
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
         let RestrictionDecisionRow { by, status, reason_enc } = decision;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE restrictions SET status = ?, decided_at = ?, decided_by = ?, reason_enc = ?, updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'pending'",
@@ -332,7 +337,8 @@ impl Store {
         now: i64,
         log: &[NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE restrictions SET status = 'withdrawn', withdrawn_at = ?, updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status IN ('pending', 'agreed')",

@@ -8,7 +8,10 @@
 //! window, in order). Each request still gets its own count, exactly as if they had been
 //! counted one by one in that order, and no request goes on before it has been counted.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
+
+use super::connections::Connections;
+use super::write_thread::WriteThread;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
@@ -32,11 +35,11 @@ pub(crate) struct Pending {
 pub(crate) struct Counter(mpsc::UnboundedSender<Pending>);
 
 impl Counter {
-    /// Starts the counting task on the current Tokio runtime; it writes through `writer` and
-    /// ends when the last [`Counter`] is dropped.
-    pub(crate) fn start(writer: SqlitePool) -> Self {
+    /// Starts the counting task on the write thread; it writes through `writer` and ends when
+    /// the last [`Counter`] is dropped.
+    pub(crate) fn start(writer: Connections, on: &WriteThread) -> Self {
         let (tx, mut rx) = mpsc::unbounded_channel::<Pending>();
-        tokio::spawn(async move {
+        on.spawn(async move {
             let mut batch = Vec::new();
             let mut purged_before = i64::MIN;
             while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -47,10 +50,14 @@ impl Counter {
                 let cutoff = newest.saturating_sub(PURGE_AFTER_SECS);
                 if cutoff > purged_before {
                     purged_before = cutoff;
-                    let purged = sqlx::query("DELETE FROM rate_limits WHERE window_start < ?")
-                        .bind(cutoff)
-                        .execute(&writer)
-                        .await;
+                    let purged = match writer.get().await {
+                        Ok(mut conn) => sqlx::query("DELETE FROM rate_limits WHERE window_start < ?")
+                            .bind(cutoff)
+                            .execute(&mut *conn)
+                            .await
+                            .map(drop),
+                        Err(e) => Err(e),
+                    };
                     if let Err(e) = purged {
                         tracing::warn!("could not purge old rate-limit windows: {e}");
                     }
@@ -82,7 +89,7 @@ struct Group {
 }
 
 /// Counts a batch and answers each of its requests.
-async fn count(writer: &SqlitePool, batch: Vec<Pending>) {
+async fn count(writer: &Connections, batch: Vec<Pending>) {
     // Group by bucket and window, in order of first arrival; a bucket seen again with another
     // window goes into a later round, so each statement touches a bucket once.
     let mut rounds: Vec<Vec<Group>> = Vec::new();
@@ -124,7 +131,7 @@ async fn count(writer: &SqlitePool, batch: Vec<Pending>) {
 
 /// Adds each group's requests to its bucket in one statement; each group's new count, in
 /// order.
-async fn add(writer: &SqlitePool, round: &[Group]) -> Result<Vec<i64>, sqlx::Error> {
+async fn add(writer: &Connections, round: &[Group]) -> Result<Vec<i64>, sqlx::Error> {
     let rows: Vec<serde_json::Value> =
         round.iter().map(|g| serde_json::json!([g.bucket, g.window_start, g.replies.len()])).collect();
     let rows = serde_json::Value::Array(rows).to_string();
@@ -139,7 +146,7 @@ async fn add(writer: &SqlitePool, round: &[Group]) -> Result<Vec<i64>, sqlx::Err
          RETURNING bucket, count",
     )
     .bind(rows)
-    .fetch_all(writer)
+    .fetch_all(&mut *writer.get().await?)
     .await?;
     round
         .iter()

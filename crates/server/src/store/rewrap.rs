@@ -7,6 +7,7 @@
 //! text only if it is still exactly the one the handler checked the upload against
 //! (compare and swap), and appends the access-log leaves: all or nothing.
 
+use sqlx::Connection as _;
 use sqlx::Row;
 
 use super::{BookingScope, NewLeaf, Store};
@@ -91,7 +92,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(provider)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let changes = sqlx::query(
             "SELECT c.id, c.booking_id, c.patient_id, c.change_envelope AS envelope FROM corrections c \
@@ -100,7 +101,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(provider)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let statements = sqlx::query(
             "SELECT c.id, c.booking_id, c.patient_id, c.disagreement_envelope AS envelope FROM corrections c \
@@ -110,7 +111,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(provider)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let restrictions = match provider {
             Some(_) => Vec::new(),
@@ -120,7 +121,7 @@ impl Store {
                      WHERE tenant_id = ? ORDER BY id",
                 )
                 .bind(tenant_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?
             }
         };
@@ -145,7 +146,7 @@ impl Store {
     pub async fn clinic_key_ids(&self, tenant_id: &str) -> Result<Vec<(i64, String)>, AppError> {
         let rows = sqlx::query("SELECT version, key_id FROM clinic_keys WHERE tenant_id = ? ORDER BY version")
             .bind(tenant_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(|r| Ok((r.try_get("version")?, r.try_get("key_id")?))).collect()
     }
@@ -162,7 +163,8 @@ impl Store {
         updates: &[SealedUpdate],
         log: &[NewLeaf],
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let current: i64 =
             sqlx::query("SELECT COALESCE(MAX(version), 0) AS current FROM clinic_keys WHERE tenant_id = ?")
                 .bind(tenant_id)

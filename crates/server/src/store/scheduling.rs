@@ -5,6 +5,7 @@
 //! lock at `BEGIN`, so two such transactions never interleave their check and write), and a
 //! partial unique index on `(provider_id, start_at) WHERE status = 'active'` backs it up.
 
+use sqlx::Connection as _;
 use sqlx::Row;
 
 use super::Store;
@@ -223,40 +224,35 @@ fn map_write_error(e: sqlx::Error) -> AppError {
     }
 }
 
-/// Inserts a booking inside the caller's write (`BEGIN IMMEDIATE`) transaction unless its id
-/// is taken or its time overlaps an active booking with the same provider.
+/// Inserts a booking and appends its access-log leaves, inside the caller's write
+/// (`BEGIN IMMEDIATE`) transaction, unless its id is taken or its time overlaps an active
+/// booking with the same provider (see [`MAX_BOOKING_SECS`] for the lower bound on the start
+/// of such a booking). A [`BatchedWrite`](super::write_thread::BatchedWrite): a refusal
+/// writes nothing and is `Ok(Err(..))`; an `Err` may have written the booking without its
+/// leaves, and the transaction must be rolled back.
+///
+/// The checks, the insert and the append are one query of two statements, one round trip to
+/// the connection's thread while the write lock is held: the booking is inserted only when
+/// both checks pass, and the leaves only when the booking was (`changes()` is the rows of
+/// the statement before). When nothing was inserted, a second look tells which check failed.
 ///
 /// # Errors
-/// [`AppError::Conflict`] `booking-exists` or `slot-taken`; database errors.
-async fn insert_booking_in(conn: &mut sqlx::SqliteConnection, b: &NewBooking, now: i64) -> Result<(), AppError> {
-    // Both checks in one statement: is the id taken, and does an active booking with the
-    // provider overlap (see [`MAX_BOOKING_SECS`] for the lower bound on its start)?
-    let checks = sqlx::query(
-        "SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ?) AS taken, \
-         EXISTS (SELECT 1 FROM bookings WHERE tenant_id = ? AND provider_id = ? AND status = 'active' \
-                 AND start_at > ? AND start_at < ? AND end_at > ?) AS overlaps",
-    )
-    .bind(&b.id)
-    .bind(&b.tenant_id)
-    .bind(&b.provider_id)
-    .bind(b.start_at.saturating_sub(MAX_BOOKING_SECS))
-    .bind(b.end_at)
-    .bind(b.start_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    if checks.try_get::<bool, _>("taken")? {
-        return Err(AppError::Conflict {
-            kind: "booking-exists",
-            detail: "a booking with this id exists; make a new id".into(),
-        });
-    }
-    if checks.try_get::<bool, _>("overlaps")? {
-        return Err(slot_taken());
-    }
-    sqlx::query(
+/// Refused: [`AppError::Conflict`] `booking-exists` or `slot-taken`. Failed: database errors.
+async fn insert_booking_logged_in(
+    conn: &mut sqlx::SqliteConnection,
+    b: &NewBooking,
+    now: i64,
+    log: &[super::NewLeaf],
+) -> Result<super::write_thread::Answer, AppError> {
+    let done = sqlx::query(concat!(
         "INSERT INTO bookings (id, tenant_id, patient_id, provider_id, service_id, start_at, end_at, status, \
-         note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)",
-    )
+         note, created_at, updated_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?9, ?9 \
+         WHERE NOT EXISTS (SELECT 1 FROM bookings WHERE id = ?1) \
+         AND NOT EXISTS (SELECT 1 FROM bookings WHERE tenant_id = ?2 AND provider_id = ?4 AND status = 'active' \
+                         AND start_at > ?10 AND start_at < ?7 AND end_at > ?6); ",
+        super::log::append_leaves_sql!("2", "11", "changes() = 1")
+    ))
     .bind(&b.id)
     .bind(&b.tenant_id)
     .bind(&b.patient_id)
@@ -266,11 +262,35 @@ async fn insert_booking_in(conn: &mut sqlx::SqliteConnection, b: &NewBooking, no
     .bind(b.end_at)
     .bind(&b.note)
     .bind(now)
-    .bind(now)
+    .bind(b.start_at.saturating_sub(MAX_BOOKING_SECS))
+    .bind(super::log::leaves_json(log))
     .execute(&mut *conn)
     .await
     .map_err(map_write_error)?;
-    Ok(())
+    let leaves = u64::try_from(log.len()).unwrap_or(u64::MAX);
+    match done.rows_affected() {
+        0 => Ok(Err(refusal(conn, b).await?)),
+        n if n == leaves.saturating_add(1) => Ok(Ok(())),
+        n => Err(AppError::Internal(format!("booking insert: {n} rows written for 1 booking and {leaves} leaves"))),
+    }
+}
+
+/// Why [`insert_booking_logged_in`] inserted nothing: `booking-exists` if the id is taken,
+/// else `slot-taken`.
+///
+/// # Errors
+/// Database errors.
+async fn refusal(conn: &mut sqlx::SqliteConnection, b: &NewBooking) -> Result<AppError, AppError> {
+    let taken = sqlx::query("SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ?) AS taken")
+        .bind(&b.id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get::<bool, _>("taken")?;
+    Ok(if taken {
+        AppError::Conflict { kind: "booking-exists", detail: "a booking with this id exists; make a new id".into() }
+    } else {
+        slot_taken()
+    })
 }
 
 impl Store {
@@ -285,7 +305,7 @@ impl Store {
             .bind(&s.name)
             .bind(s.duration_minutes)
             .bind(i64::from(s.active))
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -300,7 +320,7 @@ impl Store {
              WHERE tenant_id = ? AND active = 1 ORDER BY name, id",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
     }
@@ -315,7 +335,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(service_row).transpose()?)
     }
@@ -331,7 +351,7 @@ impl Store {
             .bind(&p.user_id)
             .bind(&p.display_name)
             .bind(i64::from(p.active))
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await?;
         Ok(())
     }
@@ -346,7 +366,7 @@ impl Store {
              WHERE tenant_id = ? AND active = 1 ORDER BY display_name, id",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows.iter().map(provider_row).collect::<Result<_, _>>()?)
     }
@@ -361,7 +381,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(provider_row).transpose()?)
     }
@@ -376,7 +396,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.as_ref().map(provider_row).transpose()?)
     }
@@ -392,7 +412,8 @@ impl Store {
         provider_id: &str,
         windows: &[ScheduleRow],
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin().await?;
         sqlx::query("DELETE FROM weekly_schedules WHERE tenant_id = ? AND provider_id = ?")
             .bind(tenant_id)
             .bind(provider_id)
@@ -415,6 +436,63 @@ impl Store {
         Ok(())
     }
 
+    /// A provider, a service and the provider's weekly schedule (by weekday and start), in one
+    /// statement: what every new booking is checked against.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn booking_parts(
+        &self,
+        tenant_id: &str,
+        provider_id: &str,
+        service_id: &str,
+    ) -> Result<(Option<ProviderRow>, Option<ServiceRow>, Vec<ScheduleRow>), AppError> {
+        let r = sqlx::query(
+            "SELECT p.id AS provider_id, p.user_id AS provider_user_id, p.display_name AS provider_display_name, \
+                    p.active AS provider_active, \
+                    s.id AS service_id, s.name AS service_name, s.duration_minutes AS service_duration_minutes, \
+                    s.active AS service_active, \
+                    (SELECT json_group_array(json_array(weekday, start_minute, end_minute)) FROM weekly_schedules \
+                     WHERE tenant_id = ?1 AND provider_id = ?2) AS schedule \
+             FROM (SELECT 1) \
+             LEFT JOIN providers p ON p.tenant_id = ?1 AND p.id = ?2 \
+             LEFT JOIN services s ON s.tenant_id = ?1 AND s.id = ?3",
+        )
+        .bind(tenant_id)
+        .bind(provider_id)
+        .bind(service_id)
+        .fetch_one(&mut *self.read().await?)
+        .await?;
+        let provider = match r.try_get::<Option<String>, _>("provider_id")? {
+            Some(id) => Some(ProviderRow {
+                id,
+                tenant_id: tenant_id.to_owned(),
+                user_id: r.try_get("provider_user_id")?,
+                display_name: r.try_get("provider_display_name")?,
+                active: r.try_get::<i64, _>("provider_active")? != 0,
+            }),
+            None => None,
+        };
+        let service = match r.try_get::<Option<String>, _>("service_id")? {
+            Some(id) => Some(ServiceRow {
+                id,
+                tenant_id: tenant_id.to_owned(),
+                name: r.try_get("service_name")?,
+                duration_minutes: r.try_get("service_duration_minutes")?,
+                active: r.try_get::<i64, _>("service_active")? != 0,
+            }),
+            None => None,
+        };
+        let windows: Vec<(i64, i64, i64)> = serde_json::from_str(r.try_get("schedule")?)
+            .map_err(|e| AppError::Internal(format!("weekly schedule as JSON: {e}")))?;
+        let mut schedule: Vec<ScheduleRow> = windows
+            .into_iter()
+            .map(|(weekday, start_minute, end_minute)| ScheduleRow { weekday, start_minute, end_minute })
+            .collect();
+        schedule.sort_by_key(|w| (w.weekday, w.start_minute));
+        Ok((provider, service, schedule))
+    }
+
     /// A provider's weekly schedule.
     ///
     /// # Errors
@@ -426,7 +504,7 @@ impl Store {
         )
         .bind(tenant_id)
         .bind(provider_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -459,7 +537,7 @@ impl Store {
         .bind(from.saturating_sub(MAX_BOOKING_SECS))
         .bind(to)
         .bind(from)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(|r| Ok((r.try_get("start_at")?, r.try_get("end_at")?))).collect()
     }
@@ -472,11 +550,13 @@ impl Store {
     /// [`AppError::Conflict`] `slot-taken` on an overlap, `booking-exists` if the id is
     /// taken; database errors.
     pub async fn insert_booking(&self, b: &NewBooking, now: i64, log: &[super::NewLeaf]) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        insert_booking_in(&mut tx, b, now).await?;
-        super::log::append_in(&mut tx, &b.tenant_id, log).await?;
-        tx.commit().await.map_err(map_write_error)?;
-        Ok(())
+        let job = std::sync::Arc::new((b.clone(), log.to_vec()));
+        self.batches
+            .run(Box::new(move |conn| {
+                let job = std::sync::Arc::clone(&job);
+                Box::pin(async move { insert_booking_logged_in(conn, &job.0, now, &job.1).await })
+            }))
+            .await
     }
 
     /// Creates a guest's booking: the guest (a patient row that cannot sign in), their
@@ -496,11 +576,11 @@ impl Store {
         now: i64,
         log: &[super::NewLeaf],
     ) -> Result<(), AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         super::accounts::insert_guest_in(&mut tx, guest, now).await?;
         super::npp::acknowledge_current_in(&mut tx, &guest.tenant_id, &guest.id, ack).await?;
-        insert_booking_in(&mut tx, b, now).await?;
-        super::log::append_in(&mut tx, &b.tenant_id, log).await?;
+        insert_booking_logged_in(&mut tx, b, now, log).await??;
         tx.commit().await.map_err(map_write_error)?;
         Ok(())
     }
@@ -511,7 +591,7 @@ impl Store {
     /// Database errors.
     pub async fn booking(&self, tenant_id: &str, id: &str) -> Result<Option<BookingRow>, AppError> {
         let sql = concat!(booking_select!(), "WHERE b.tenant_id = ? AND b.id = ?");
-        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sql).bind(tenant_id).bind(id).fetch_optional(&mut *self.read().await?).await?;
         Ok(row.as_ref().map(booking_row).transpose()?)
     }
 
@@ -542,7 +622,7 @@ impl Store {
                      ORDER BY b.start_at, b.id"
                 );
                 let query = sqlx::query(sql).bind(tenant_id).bind(patient_id);
-                query.bind(range.from).bind(range.to).fetch_all(&self.pool).await?
+                query.bind(range.from).bind(range.to).fetch_all(&mut *self.read().await?).await?
             }
             BookingScope::Provider(provider_id) => {
                 let sql = concat!(
@@ -551,14 +631,19 @@ impl Store {
                      ORDER BY b.start_at, b.id"
                 );
                 let query = sqlx::query(sql).bind(tenant_id).bind(provider_id);
-                query.bind(range.from).bind(range.to).fetch_all(&self.pool).await?
+                query.bind(range.from).bind(range.to).fetch_all(&mut *self.read().await?).await?
             }
             BookingScope::Clinic => {
                 let sql = concat!(
                     booking_select!(),
                     "WHERE b.tenant_id = ? AND b.start_at >= ? AND b.start_at < ? ORDER BY b.start_at, b.id"
                 );
-                sqlx::query(sql).bind(tenant_id).bind(range.from).bind(range.to).fetch_all(&self.pool).await?
+                sqlx::query(sql)
+                    .bind(tenant_id)
+                    .bind(range.from)
+                    .bind(range.to)
+                    .fetch_all(&mut *self.read().await?)
+                    .await?
             }
         };
         Ok(rows.iter().map(booking_row).collect::<Result<_, _>>()?)
@@ -578,7 +663,8 @@ impl Store {
         now: i64,
         log: &[super::NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE bookings SET checked_in_at = ?, checked_in_by = ?, updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'active' AND checked_in_at IS NULL",
@@ -604,7 +690,8 @@ impl Store {
         now: i64,
         log: &[super::NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "UPDATE bookings SET status = 'cancelled', updated_at = ? \
              WHERE tenant_id = ? AND id = ? AND status = 'active'",
@@ -632,7 +719,8 @@ impl Store {
         now: i64,
         log: &[super::NewLeaf],
     ) -> Result<bool, AppError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let overlap = sqlx::query(
             "SELECT 1 FROM bookings o JOIN bookings b ON b.tenant_id = o.tenant_id AND b.provider_id = o.provider_id \
              WHERE b.tenant_id = ? AND b.id = ? AND o.id <> b.id AND o.status = 'active' \
