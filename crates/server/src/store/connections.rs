@@ -7,24 +7,39 @@
 //! the ping: a statement a cancelled request left running is finished, or a transaction it
 //! left open rolled back, by the connection's own thread before it takes the next command
 //! (sqlx queues the rollback when a `Transaction` is dropped), so the next user of the
-//! connection starts clean without waiting for it.
+//! connection starts clean. Connections are lent in the order they came back, so one still
+//! finishing a cancelled statement is lent last.
+//!
+//! What the ping also did was notice a connection whose thread had stopped (which sqlx does
+//! only on a failure of its own, such as a rollback that failed). A user that gets
+//! [`sqlx::Error::WorkerCrashed`] says so with [`Lease::check`], and the connection is opened
+//! anew before it is lent again; the write paths that hold a connection across statements
+//! (the batched writes, the rate-limit counts) do.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection as _, SqliteConnection};
 use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// How long [`Connections::get`] waits for a free connection before it gives up (sqlx's
+/// pool's default): a request is answered with an error rather than left waiting.
+const WAIT: Duration = Duration::from_secs(30);
 
 /// `count` connections opened with the same options.
 #[derive(Clone)]
 pub(crate) struct Connections(Arc<Inner>);
 
 struct Inner {
-    /// The connections not in use; as many as `permits` has.
-    idle: Mutex<Vec<SqliteConnection>>,
+    /// The connections not in use, first returned first; `None` for one to open anew. As
+    /// many as `permits` has.
+    idle: Mutex<VecDeque<Option<SqliteConnection>>>,
     permits: Semaphore,
+    options: SqliteConnectOptions,
     count: usize,
 }
 
@@ -40,31 +55,76 @@ impl Connections {
     /// # Errors
     /// If one cannot be opened.
     pub(crate) async fn open(options: &SqliteConnectOptions, count: usize) -> Result<Self, sqlx::Error> {
-        let mut idle = Vec::with_capacity(count);
+        let mut idle = VecDeque::with_capacity(count);
         for _ in 0..count {
-            idle.push(options.connect().await?);
+            idle.push_back(Some(options.connect().await?));
         }
-        Ok(Self(Arc::new(Inner { idle: Mutex::new(idle), permits: Semaphore::new(count), count })))
+        Ok(Self(Arc::new(Inner {
+            idle: Mutex::new(idle),
+            permits: Semaphore::new(count),
+            options: options.clone(),
+            count,
+        })))
     }
 
     /// A connection, once one is free (first come, first served).
     ///
     /// # Errors
-    /// None in practice: the set is never closed.
+    /// [`sqlx::Error::PoolTimedOut`] after 30 s without a free connection; an error opening
+    /// anew a connection whose thread had stopped.
     pub(crate) async fn get(&self) -> Result<Lease<'_>, sqlx::Error> {
-        let permit = self.0.permits.acquire().await.map_err(|_| sqlx::Error::PoolClosed)?;
+        let permit = tokio::time::timeout(WAIT, self.0.permits.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         // A permit is one idle connection: the pop cannot come back empty.
-        let conn = self.0.idle.lock().unwrap_or_else(PoisonError::into_inner).pop().ok_or(sqlx::Error::PoolClosed)?;
-        Ok(Lease { conn: Some(conn), inner: &self.0, _permit: permit })
+        let slot =
+            self.0.idle.lock().unwrap_or_else(PoisonError::into_inner).pop_front().ok_or(sqlx::Error::PoolClosed)?;
+        let conn = match slot {
+            Some(conn) => conn,
+            None => match self.0.options.connect().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    self.0.idle.lock().unwrap_or_else(PoisonError::into_inner).push_back(None);
+                    return Err(e);
+                }
+            },
+        };
+        Ok(Lease { conn: Some(conn), crashed: false, inner: &self.0, _permit: permit })
     }
 }
 
 /// A connection of a [`Connections`], lent, returned to it when dropped.
 pub(crate) struct Lease<'a> {
     conn: Option<SqliteConnection>,
+    /// Its thread has stopped: open another in its place.
+    crashed: bool,
     inner: &'a Inner,
     // Dropped after `drop` has put the connection back.
     _permit: SemaphorePermit<'a>,
+}
+
+impl Lease<'_> {
+    /// `result`, noting whether it says the connection's thread has stopped.
+    pub(crate) fn check<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.crashed |= matches!(result, Err(sqlx::Error::WorkerCrashed));
+        result
+    }
+
+    /// A `BEGIN IMMEDIATE` transaction, noting whether the connection's thread has stopped.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn begin_immediate(&mut self) -> Result<sqlx::Transaction<'_, sqlx::Sqlite>, sqlx::Error> {
+        let conn = self.conn.as_mut().unwrap_or_else(|| unreachable!("taken only on drop"));
+        match conn.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => Ok(tx),
+            Err(e) => {
+                self.crashed |= matches!(e, sqlx::Error::WorkerCrashed);
+                Err(e)
+            }
+        }
+    }
 }
 
 impl Deref for Lease<'_> {
@@ -83,9 +143,8 @@ impl DerefMut for Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.inner.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
-        }
+        let conn = self.conn.take().filter(|_| !self.crashed);
+        self.inner.idle.lock().unwrap_or_else(PoisonError::into_inner).push_back(conn);
     }
 }
 
@@ -162,5 +221,32 @@ mod tests {
         let third = timeout(Duration::from_secs(5), conns.get()).await.expect("the returned one is lent").unwrap();
         drop((second, third));
         assert_eq!(conns.0.idle.lock().unwrap().len(), 2, "both are back");
+    }
+
+    /// A connection whose thread has stopped is opened anew before it is lent again.
+    #[tokio::test]
+    async fn a_crashed_connection_is_opened_anew() {
+        let conns = open(1).await;
+        let mut conn = conns.get().await.unwrap();
+        sqlx::query("CREATE TEMP TABLE mark (x)").execute(&mut *conn).await.unwrap();
+        // What a user sees when the connection's thread has stopped.
+        assert!(conn.check::<()>(Err(sqlx::Error::WorkerCrashed)).is_err());
+        drop(conn);
+        let mut conn = conns.get().await.unwrap();
+        let marked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_temp_master WHERE name = 'mark'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(marked, 0, "a new connection, without the old one's temporary table");
+        // Other errors leave the connection as it is.
+        sqlx::query("CREATE TEMP TABLE mark (x)").execute(&mut *conn).await.unwrap();
+        assert!(conn.check::<()>(Err(sqlx::Error::RowNotFound)).is_err());
+        drop(conn);
+        let mut conn = conns.get().await.unwrap();
+        let marked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_temp_master WHERE name = 'mark'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(marked, 1, "the same connection");
     }
 }

@@ -51,11 +51,13 @@ impl Counter {
                 if cutoff > purged_before {
                     purged_before = cutoff;
                     let purged = match writer.get().await {
-                        Ok(mut conn) => sqlx::query("DELETE FROM rate_limits WHERE window_start < ?")
-                            .bind(cutoff)
-                            .execute(&mut *conn)
-                            .await
-                            .map(drop),
+                        Ok(mut conn) => {
+                            let purged = sqlx::query("DELETE FROM rate_limits WHERE window_start < ?")
+                                .bind(cutoff)
+                                .execute(&mut *conn)
+                                .await;
+                            conn.check(purged).map(drop)
+                        }
                         Err(e) => Err(e),
                     };
                     if let Err(e) = purged {
@@ -135,6 +137,7 @@ async fn add(writer: &Connections, round: &[Group]) -> Result<Vec<i64>, sqlx::Er
     let rows: Vec<serde_json::Value> =
         round.iter().map(|g| serde_json::json!([g.bucket, g.window_start, g.replies.len()])).collect();
     let rows = serde_json::Value::Array(rows).to_string();
+    let mut conn = writer.get().await?;
     // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT, not a join.
     let counted = sqlx::query(
         "INSERT INTO rate_limits (bucket, window_start, count) \
@@ -146,8 +149,9 @@ async fn add(writer: &Connections, round: &[Group]) -> Result<Vec<i64>, sqlx::Er
          RETURNING bucket, count",
     )
     .bind(rows)
-    .fetch_all(&mut *writer.get().await?)
-    .await?;
+    .fetch_all(&mut *conn)
+    .await;
+    let counted = conn.check(counted)?;
     round
         .iter()
         .map(|g| {
