@@ -267,17 +267,28 @@ mod tests {
         })
     }
 
-    /// Inserts `x` once told to, having said it started.
-    fn when_told(x: i64, started: Arc<Notify>, go: Arc<Notify>) -> BatchedWrite {
-        Box::new(move |conn| {
+    /// A caller of a write that inserts `x` once told to, once the write has started; and
+    /// what tells it to go on.
+    async fn started(batches: &Batches, x: i64) -> (tokio::task::JoinHandle<Answer>, Arc<Notify>) {
+        let (started, go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let write: BatchedWrite = Box::new({
             let (started, go) = (Arc::clone(&started), Arc::clone(&go));
-            Box::pin(async move {
-                started.notify_one();
-                go.notified().await;
-                sqlx::query("INSERT INTO t (x) VALUES (?)").bind(x).execute(conn).await?;
-                Ok(Ok(()))
-            })
-        })
+            move |conn| {
+                let (started, go) = (Arc::clone(&started), Arc::clone(&go));
+                Box::pin(async move {
+                    started.notify_one();
+                    go.notified().await;
+                    sqlx::query("INSERT INTO t (x) VALUES (?)").bind(x).execute(conn).await?;
+                    Ok(Ok(()))
+                })
+            }
+        });
+        let caller = tokio::spawn({
+            let batches = batches.clone();
+            async move { batches.run(write).await }
+        });
+        started.notified().await;
+        (caller, go)
     }
 
     async fn rows(writer: &Connections) -> Vec<i64> {
@@ -345,12 +356,7 @@ mod tests {
     #[tokio::test]
     async fn a_started_write_runs_to_its_end_when_its_caller_stops_waiting() {
         let (writer, batches) = open().await;
-        let (started, go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let caller = tokio::spawn({
-            let (batches, started, go) = (batches.clone(), Arc::clone(&started), Arc::clone(&go));
-            async move { batches.run(when_told(7, started, go)).await }
-        });
-        started.notified().await;
+        let (caller, go) = started(&batches, 7).await;
         caller.abort();
         assert!(caller.await.unwrap_err().is_cancelled());
         go.notify_one();
@@ -364,12 +370,7 @@ mod tests {
     #[tokio::test]
     async fn a_write_whose_caller_left_before_its_batch_is_not_run() {
         let (writer, batches) = open().await;
-        let (started, go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let first = tokio::spawn({
-            let (batches, started, go) = (batches.clone(), Arc::clone(&started), Arc::clone(&go));
-            async move { batches.run(when_told(1, started, go)).await }
-        });
-        started.notified().await;
+        let (first, go) = started(&batches, 1).await;
         // Queued (its first poll sends it) while the first batch runs; then given up.
         let mut left = Box::pin(batches.run(insert(2)));
         assert!(timeout(Duration::from_millis(1), &mut left).await.is_err());
